@@ -1,0 +1,63 @@
+"""Pick a tokenizer by kind: `train_tokenizer` makes a new one, `load_tokenizer` reads one that `save` wrote."""
+
+from __future__ import annotations
+
+import json
+import os
+import warnings
+from collections.abc import Iterable
+from pathlib import Path
+
+from ailab.tokenizers.base import MARKER_FILE, Tokenizer
+from ailab.tokenizers.bpe import BpeTokenizer, TinyStoriesBpe8kTokenizer
+from ailab.tokenizers.stripped_ascii import StrippedAsciiTokenizer
+
+TOKENIZER_KINDS = ("bpe", "ascii", "sentencepiece")
+_CLASSES: dict[str, type[Tokenizer]] = {
+    cls.__name__: cls for cls in (BpeTokenizer, TinyStoriesBpe8kTokenizer, StrippedAsciiTokenizer)
+}
+_CLASS_OF_KIND = {"bpe": BpeTokenizer, "ascii": StrippedAsciiTokenizer}
+
+
+def train_tokenizer(kind: str, texts: Iterable[str], vocab_size: int | None) -> Tokenizer:
+    """A new tokenizer of `kind` ("bpe", "ascii" or "sentencepiece") trained on `texts`.
+
+    "bpe" with vocab_size 8192 is the `TinyStoriesBpe8kTokenizer` recipe. "ascii" has a fixed vocabulary of 98:
+    `texts` is not read and a different `vocab_size` is ignored with a warning.
+    """
+    if kind not in TOKENIZER_KINDS:
+        raise ValueError(f"unknown tokenizer kind {kind!r}; choose one of {list(TOKENIZER_KINDS)}")
+    if kind == "ascii":
+        tokenizer = StrippedAsciiTokenizer()
+        if vocab_size is not None and vocab_size != tokenizer.vocab_size:
+            warnings.warn(
+                f"tokenizer kind 'ascii' has a fixed vocabulary of {tokenizer.vocab_size}; "
+                f"vocab_size={vocab_size} is ignored",
+                stacklevel=2,
+            )
+        return tokenizer
+    if vocab_size is None:
+        raise ValueError(f"tokenizer kind {kind!r} needs a vocab_size (e.g. 8192)")
+    if kind == "bpe":
+        if vocab_size == TinyStoriesBpe8kTokenizer.VOCAB_SIZE:
+            return TinyStoriesBpe8kTokenizer.train(texts)
+        return BpeTokenizer.train(texts, vocab_size)
+    raise NotImplementedError("sentencepiece lands in the next commit")
+
+
+def load_tokenizer(directory: str | os.PathLike) -> Tokenizer:
+    """The tokenizer that `Tokenizer.save(directory)` wrote, as the same class."""
+    directory = Path(directory)
+    marker = directory / MARKER_FILE
+    if not marker.is_file():
+        what = "does not exist" if not directory.exists() else f"has no {MARKER_FILE}"
+        raise FileNotFoundError(
+            f"no ailab tokenizer in {directory}: the directory {what}. "
+            "Save one there with tokenizer.save(dir) (or run the train_tokenizer stage)."
+        )
+    settings = json.loads(marker.read_text())
+    kind = settings.get("kind")
+    cls = _CLASSES.get(settings.get("class", ""), _CLASS_OF_KIND.get(kind))
+    if cls is None or cls.kind != kind:
+        raise ValueError(f"{marker} names an unknown tokenizer (kind={kind!r}); known kinds: {list(TOKENIZER_KINDS)}")
+    return cls.from_directory(directory, settings)
