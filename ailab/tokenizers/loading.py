@@ -10,13 +10,14 @@ from pathlib import Path
 
 from ailab.tokenizers.base import MARKER_FILE, Tokenizer
 from ailab.tokenizers.bpe import BpeTokenizer, TinyStoriesBpe8kTokenizer
+from ailab.tokenizers.llama_sentencepiece import LlamaTokenizer
 from ailab.tokenizers.stripped_ascii import StrippedAsciiTokenizer
 
 TOKENIZER_KINDS = ("bpe", "ascii", "sentencepiece")
 _CLASSES: dict[str, type[Tokenizer]] = {
-    cls.__name__: cls for cls in (BpeTokenizer, TinyStoriesBpe8kTokenizer, StrippedAsciiTokenizer)
+    cls.__name__: cls for cls in (BpeTokenizer, TinyStoriesBpe8kTokenizer, StrippedAsciiTokenizer, LlamaTokenizer)
 }
-_CLASS_OF_KIND = {"bpe": BpeTokenizer, "ascii": StrippedAsciiTokenizer}
+_CLASS_OF_KIND = {"bpe": BpeTokenizer, "ascii": StrippedAsciiTokenizer, "sentencepiece": LlamaTokenizer}
 
 
 def train_tokenizer(kind: str, texts: Iterable[str], vocab_size: int | None) -> Tokenizer:
@@ -42,7 +43,7 @@ def train_tokenizer(kind: str, texts: Iterable[str], vocab_size: int | None) -> 
         if vocab_size == TinyStoriesBpe8kTokenizer.VOCAB_SIZE:
             return TinyStoriesBpe8kTokenizer.train(texts)
         return BpeTokenizer.train(texts, vocab_size)
-    raise NotImplementedError("sentencepiece lands in the next commit")
+    return LlamaTokenizer.train(texts, vocab_size)
 
 
 def load_tokenizer(directory: str | os.PathLike) -> Tokenizer:

@@ -1,0 +1,80 @@
+"""train_tokenizer / load_tokenizer: dispatch on kind, the marker file, and clear errors."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from ailab.tokenizers import (
+    TOKENIZER_KINDS,
+    BpeTokenizer,
+    LlamaTokenizer,
+    StrippedAsciiTokenizer,
+    TinyStoriesBpe8kTokenizer,
+    Tokenizer,
+    load_tokenizer,
+    train_tokenizer,
+)
+from tests.tokenizers.text_samples import make_corpus
+
+
+@pytest.mark.parametrize(
+    ("kind", "vocab_size", "cls"),
+    [
+        ("bpe", 300, BpeTokenizer),
+        ("bpe", 8192, TinyStoriesBpe8kTokenizer),
+        ("ascii", None, StrippedAsciiTokenizer),
+        ("sentencepiece", 320, LlamaTokenizer),
+    ],
+)
+def test_train_save_load_round_trip(kind, vocab_size, cls, tmp_path):
+    docs = make_corpus(150, seed=5)
+    tokenizer = train_tokenizer(kind, (doc for doc in docs), vocab_size)
+    assert type(tokenizer) is cls and tokenizer.kind == kind and isinstance(tokenizer, Tokenizer)
+    tokenizer.save(tmp_path / "tok")
+    marker = json.loads((tmp_path / "tok" / "ailab_tokenizer.json").read_text())
+    assert marker["kind"] == kind and marker["class"] == cls.__name__
+    assert not (tmp_path / "tok" / "config.json").exists()
+    loaded = load_tokenizer(tmp_path / "tok")
+    assert type(loaded) is cls
+    assert loaded.fingerprint() == tokenizer.fingerprint()
+    assert loaded.encode_batch(docs[:20], add_eos=True) == tokenizer.encode_batch(docs[:20], add_eos=True)
+    assert [loaded.decode(ids) for ids in loaded.encode_batch(docs[:20])] == docs[:20]
+
+
+def test_fingerprints_differ_across_kinds():
+    docs = make_corpus(100, seed=6)
+    fingerprints = {
+        train_tokenizer("bpe", docs, 300).fingerprint(),
+        train_tokenizer("sentencepiece", docs, 320).fingerprint(),
+        train_tokenizer("ascii", docs, None).fingerprint(),
+    }
+    assert len(fingerprints) == 3
+
+
+def test_ascii_ignores_vocab_size_with_a_warning():
+    with pytest.warns(UserWarning, match="fixed vocabulary of 98"):
+        assert train_tokenizer("ascii", [], 8192).vocab_size == 98
+
+
+def test_bad_kind_and_missing_sizes_fail_clearly():
+    with pytest.raises(ValueError, match=r"unknown tokenizer kind 'wordpiece'.*'bpe', 'ascii', 'sentencepiece'"):
+        train_tokenizer("wordpiece", [], 100)
+    with pytest.raises(ValueError, match="needs a vocab_size"):
+        train_tokenizer("bpe", [], None)
+    assert TOKENIZER_KINDS == ("bpe", "ascii", "sentencepiece")
+
+
+def test_load_without_tokenizer_fails_clearly(tmp_path):
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        load_tokenizer(tmp_path / "nowhere")
+    (tmp_path / "config.json").write_text("{}")
+    with pytest.raises(FileNotFoundError, match="has no ailab_tokenizer.json"):
+        load_tokenizer(tmp_path)
+    (tmp_path / "ailab_tokenizer.json").write_text(json.dumps({"kind": "wordpiece"}))
+    with pytest.raises(ValueError, match="unknown tokenizer"):
+        load_tokenizer(tmp_path)
+    (tmp_path / "ailab_tokenizer.json").write_text(json.dumps({"kind": "bpe", "class": "BpeTokenizer"}))
+    with pytest.raises(FileNotFoundError, match="tokenizer.json is missing"):
+        load_tokenizer(tmp_path)
