@@ -106,8 +106,8 @@ class Tokenizer(ABC):
                 raise ValueError(f"decode() takes a 1-D sequence of ids, got shape {tuple(ids.shape)}; decode each row")
             ids = ids.tolist()
         ids = [int(i) for i in ids]
-        for i in ids:
-            self._check_id(i)
+        if ids and (min(ids) < 0 or max(ids) >= self.vocab_size):
+            self._check_id(min(ids) if min(ids) < 0 else max(ids))
         return self._decode_plain(ids, skip_special_tokens)
 
     def save(self, directory: str | os.PathLike) -> None:

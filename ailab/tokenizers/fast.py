@@ -50,13 +50,22 @@ class FastTokenizer(Tokenizer):
             raise ValueError(f"{role.upper()} token {token!r} is not in the vocabulary of this tokenizer.json")
         return token_id
 
+    def __getstate__(self) -> dict[str, Any]:
+        # pickle via tokenizer.json: a pickled Rust tokenizer would lose encode_special_tokens
+        return {"tokenizer_json": self._backend.to_str(), "tokens": self._tokens}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        FastTokenizer.__init__(self, RustTokenizer.from_str(state["tokenizer_json"]), **{
+            f"{role}_token": token for role, token in state["tokens"].items()
+        })
+
     @classmethod
     def from_directory(cls, directory: Path, settings: dict[str, Any]) -> FastTokenizer:
         """Rebuild from `tokenizer.json` plus the settings `save` put in `ailab_tokenizer.json`."""
         path = directory / TOKENIZER_FILE
         if not path.is_file():
             raise FileNotFoundError(f"{path} is missing: {directory} holds an incomplete {cls.__name__}; save it again")
-        tokenizer = cls.__new__(cls)
+        tokenizer = cls.__new__(cls)  # subclasses' __init__ build new tokenizers; this one is read from disk
         FastTokenizer.__init__(
             tokenizer,
             RustTokenizer.from_file(str(path)),

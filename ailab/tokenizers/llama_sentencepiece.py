@@ -47,6 +47,13 @@ TRAINER_SETTINGS: dict[str, Any] = {
 _RUN_ONLY_FIELDS = ("input", "input_format", "model_prefix", "num_threads")
 
 
+def _encode_threads() -> int:
+    """All cores, unless TOKENIZERS_PARALLELISM=false (set by multi-process callers, as for `tokenizers`)."""
+    if os.environ.get("TOKENIZERS_PARALLELISM", "").lower() in ("false", "0", "off", "no"):
+        return 1
+    return os.cpu_count() or 1
+
+
 def _checked_texts(texts: Iterable[str]) -> Iterable[str]:
     for text in texts:
         if not isinstance(text, str):
@@ -114,6 +121,12 @@ class LlamaTokenizer(Tokenizer):
             ) from error
         return cls(model_proto=model.getvalue())
 
+    def __getstate__(self) -> dict[str, Any]:
+        return {"model_proto": self._proto}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        LlamaTokenizer.__init__(self, model_proto=state["model_proto"])
+
     @classmethod
     def from_directory(cls, directory: Path, settings: dict[str, Any]) -> LlamaTokenizer:
         return cls(directory / MODEL_FILE)
@@ -144,7 +157,7 @@ class LlamaTokenizer(Tokenizer):
         return None if token_id < 0 else token_id
 
     def _encode_plain(self, texts: Sequence[str]) -> list[list[int]]:
-        return self._sp.encode(list(texts), num_threads=os.cpu_count() or 1)
+        return self._sp.encode(list(texts), num_threads=_encode_threads())
 
     def _decode_plain(self, ids: list[int], skip_special_tokens: bool) -> str:
         if skip_special_tokens:

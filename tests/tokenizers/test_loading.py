@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import pickle
 
 import pytest
 
@@ -41,6 +42,12 @@ def test_train_save_load_round_trip(kind, vocab_size, cls, tmp_path):
     assert loaded.fingerprint() == tokenizer.fingerprint()
     assert loaded.encode_batch(docs[:20], add_eos=True) == tokenizer.encode_batch(docs[:20], add_eos=True)
     assert [loaded.decode(ids) for ids in loaded.encode_batch(docs[:20])] == docs[:20]
+    # worker processes get tokenizers by pickle: settings outside tokenizer.json must survive it
+    unpickled = pickle.loads(pickle.dumps(tokenizer))
+    assert type(unpickled) is cls and unpickled.fingerprint() == tokenizer.fingerprint()
+    literal = "a <|endoftext|> <s> </s> b"
+    assert unpickled.encode(literal) == tokenizer.encode(literal)
+    assert tokenizer.eos_token_id not in unpickled.encode(literal)
 
 
 def test_fingerprints_differ_across_kinds():
