@@ -1,0 +1,132 @@
+"""Stage `train`: train the model named in params on the packed corpus; also the `torchrun -m stages.train` entry.
+
+An interrupted run (Ctrl-C, SIGTERM, a crash, a killed job) resumes from its newest checkpoint when the command is
+run again with the same params; with changed params it refuses and names what changed. A finished run's
+checkpoints are cleared when training starts again, since its result is the final model in artifacts/model.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import mlflow
+import torch
+import typer
+
+from ailab.datasets import PackedTokens, PackedWindowDataset
+from ailab.models import build_model
+from ailab.tokenizers import load_tokenizer
+from ailab.trainers import CsvLoggerCallback, ProgressCallback, Trainer, TrainingConfig, TrainingInterrupted
+from ailab.trainers.checkpoint import latest_checkpoint, load_metadata
+from pipeline.params import Params, load_params
+from pipeline.paths import PipelinePaths
+from pipeline.tracking import MLflowCallback, log_flat_metrics, remember_run, stage_run
+from stages.options import DeviceOption, ParamsOption, reports_errors
+
+
+def training_config(config: Params, output_dir: Path, device: str) -> TrainingConfig:
+    """The library's TrainingConfig for the `train` params section."""
+    t = config.train
+    return TrainingConfig(
+        output_dir=str(output_dir),
+        max_steps=t.max_steps,
+        learning_rate=t.learning_rate,
+        min_learning_rate=t.min_learning_rate,
+        warmup_steps=t.warmup_steps,
+        lr_scheduler=t.lr_scheduler,
+        weight_decay=t.weight_decay,
+        adam_betas=(t.adam_beta1, t.adam_beta2),
+        max_grad_norm=t.max_grad_norm or 0.0,
+        train_batch_size=t.batch_size,
+        gradient_accumulation_steps=t.gradient_accumulation_steps,
+        eval_steps=t.eval_steps,
+        eval_batches=t.eval_batches,
+        save_steps=t.save_steps,
+        save_total_limit=t.save_total_limit,
+        logging_steps=t.logging_steps,
+        mixed_precision=t.mixed_precision,
+        compile=t.compile,
+        seed=t.seed,
+        device=device,
+    )
+
+
+def clear_finished_run(checkpoints_dir: Path, max_steps: int) -> None:
+    """Remove checkpoints of a run that reached its last step: only an unfinished run is resumed."""
+    latest = latest_checkpoint(checkpoints_dir)
+    if latest is not None and load_metadata(latest)["step"] >= max_steps:
+        shutil.rmtree(checkpoints_dir)
+
+
+def build_trainer(config: Params, paths: PipelinePaths, device: str, callbacks: list) -> Trainer:
+    """Model, datasets and trainer exactly as the params describe them."""
+    tokenizer = load_tokenizer(paths.tokenizer_dir)
+    train_tokens = PackedTokens(paths.tokens("train"))
+    validation_tokens = PackedTokens(paths.tokens("validation"))
+    for packed in (train_tokens, validation_tokens):
+        packed.check_tokenizer(tokenizer)
+    n_ctx = config.model.n_ctx
+    train_set = PackedWindowDataset(train_tokens, window=n_ctx, stride=config.train.window_stride)
+    eval_set = PackedWindowDataset(validation_tokens, window=n_ctx)
+    torch.manual_seed(config.train.seed)
+    model = build_model(
+        config.model.arch,
+        **config.model.config_fields(tokenizer.vocab_size, tokenizer.bos_token_id, tokenizer.eos_token_id),
+    )
+    args = training_config(config, paths.checkpoints_dir, device)
+    return Trainer(model, tokenizer, args, train_set, eval_set, callbacks=callbacks)
+
+
+@reports_errors
+def main(
+    params: ParamsOption = Path("params.yaml"),
+    device: DeviceOption = "auto",
+    restart: Annotated[
+        bool, typer.Option("--restart", help="Discard the checkpoints of an unfinished run and train from step 0.")
+    ] = False,
+) -> None:
+    """Train the `model` params on artifacts/corpus with the `train` params; resumes an interrupted run.
+
+    Writes artifacts/model/ (model.safetensors, config.json, tokenizer), reports/train/curves.tsv (the DVC plots),
+    checkpoints under outputs/checkpoints/, and an MLflow run with every param, the curves and the model.
+    Multi-GPU: `torchrun --nproc_per_node=N -m stages.train --params params.yaml`.
+    """
+    config = load_params(params)
+    paths = PipelinePaths()
+    is_main = int(os.environ.get("RANK", "0")) == 0
+    if is_main:
+        if restart and paths.checkpoints_dir.exists():
+            shutil.rmtree(paths.checkpoints_dir)
+        clear_finished_run(paths.checkpoints_dir, config.train.max_steps)
+    callbacks = [ProgressCallback(), CsvLoggerCallback(paths.training_curves)]
+    if is_main:
+        callbacks.append(MLflowCallback(log_checkpoints=config.train.log_checkpoints))
+    trainer = build_trainer(config, paths, device, callbacks)
+    if not is_main:
+        trainer.train(resume_from_checkpoint="latest")
+        trainer.save_model(paths.model_dir)
+        return
+
+    model = trainer.model
+    tags = {"device": str(trainer.device), "world_size": str(trainer.dist.world_size)}
+    with stage_run("train", config, paths.root, tags=tags) as run:
+        remember_run(paths.train_run, run)
+        mlflow.log_params({"model.num_parameters": model.num_parameters(), "model.vocab_size": model.config.vocab_size})
+        try:
+            result = trainer.train(resume_from_checkpoint="latest")
+        except TrainingInterrupted as stop:
+            typer.secho(str(stop), fg=typer.colors.YELLOW, err=True)
+            sys.exit(stop.exit_code)
+        trainer.save_model(paths.model_dir)
+        log_flat_metrics({f"final_{k}": v for k, v in result.items() if v is not None})
+        mlflow.log_artifacts(str(paths.model_dir), artifact_path="model")
+        mlflow.log_artifact(str(paths.training_curves), artifact_path="curves")
+    typer.echo(f"trained {result['global_step']} steps in {result['train_runtime_s']:.0f}s -> {paths.model_dir}")
+
+
+if __name__ == "__main__":
+    typer.run(main)
