@@ -5,30 +5,46 @@ PyTorch datasets that read them.
     splits = load_corpus(spec)                                   # {"train": docs, "validation": docs}
     pack_documents(splits["train"], tokenizer, "data/train.bin") # parallel, bounded memory, + train.json sidecar
     train = PackedWindowDataset("data/train.bin", window=256)    # windows read straight from the memmap
+
+Names are imported on first use (PEP 562), so the packing worker processes started with "spawn" import numpy and
+the tokenizer only, not torch (~10 s on a loaded 2-core machine).
 """
 
-from ailab.datasets.causal_lm import CausalLmDataset, StreamingCausalLmDataset
-from ailab.datasets.corpus_report import write_corpus_report
-from ailab.datasets.packing import PackedTokens, pack_documents
-from ailab.datasets.sources import CorpusSpec, load_corpus
-from ailab.datasets.windows import PackedWindowDataset
+from __future__ import annotations
 
-__all__ = [
-    "CausalLmDataset",
-    "CorpusSpec",
-    "PackedTokens",
-    "PackedWindowDataset",
-    "StreamingCausalLmDataset",
-    "load_corpus",
-    "pack_documents",
-    "write_corpus_report",
-]
+import importlib
+from typing import TYPE_CHECKING
+
+_SUBMODULE_OF = {
+    "CausalLmDataset": "causal_lm",
+    "StreamingCausalLmDataset": "causal_lm",
+    "write_corpus_report": "corpus_report",
+    "PackedTokens": "packing",
+    "pack_documents": "packing",
+    "CorpusSpec": "sources",
+    "load_corpus": "sources",
+    "PackedWindowDataset": "windows",
+    "generate_builtin_corpus": "builtin_corpus",
+}
+
+__all__ = sorted(_SUBMODULE_OF)
+
+if TYPE_CHECKING:
+    from ailab.datasets.builtin_corpus import generate_builtin_corpus
+    from ailab.datasets.causal_lm import CausalLmDataset, StreamingCausalLmDataset
+    from ailab.datasets.corpus_report import write_corpus_report
+    from ailab.datasets.packing import PackedTokens, pack_documents
+    from ailab.datasets.sources import CorpusSpec, load_corpus
+    from ailab.datasets.windows import PackedWindowDataset
 
 
 def __getattr__(name: str):
-    # The story generator is imported on first use: it is only needed for source="builtin".
-    if name == "generate_builtin_corpus":
-        from ailab.datasets.builtin_corpus import generate_builtin_corpus
+    if name not in _SUBMODULE_OF:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{_SUBMODULE_OF[name]}"), name)
+    globals()[name] = value
+    return value
 
-        return generate_builtin_corpus
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+def __dir__() -> list[str]:
+    return sorted(list(globals()) + __all__)

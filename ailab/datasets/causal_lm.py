@@ -18,14 +18,17 @@ memory is one batch of documents plus one window. For pre-training on a large co
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from itertools import islice
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 from torch.utils.data import Dataset, IterableDataset, get_worker_info
 
+from ailab.datasets.packing import portable_tokenizer, restore_tokenizer
 from ailab.datasets.windows import check_window, num_windows
 
 IGNORE_INDEX = -100
@@ -53,6 +56,24 @@ def _document_ids(tokenizer, texts: list[str], add_bos: bool) -> list[list[int]]
     return tokenizer.encode_batch(texts, add_bos=add_bos, add_eos=True)
 
 
+class _EncodeDocuments:
+    """The batched `Dataset.map` function; worker processes rebuild the tokenizer from `payload` (see
+    `portable_tokenizer`) rather than unpickling it, which would lose settings of Rust tokenizers."""
+
+    def __init__(self, payload: tuple[str, Any], text_field: str, add_bos: bool):
+        self.payload, self.text_field, self.add_bos = payload, text_field, add_bos
+        self._tokenizer = None
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {**self.__dict__, "_tokenizer": None}
+
+    def __call__(self, batch: dict[str, list]) -> dict[str, list]:
+        if self._tokenizer is None:
+            how, value = self.payload
+            self._tokenizer = value if how == "object" else restore_tokenizer(self.payload)
+        return {"input_ids": _document_ids(self._tokenizer, batch[self.text_field], self.add_bos)}
+
+
 def _record_text(record: Any, text_field: str, index: int) -> str:
     if not isinstance(record, Mapping):
         raise TypeError(f"record {index} is {type(record).__name__}, not a dict with a {text_field!r} field")
@@ -71,6 +92,13 @@ def _check_tokenizer(tokenizer, add_bos: bool) -> None:
         raise ValueError(f"add_bos=True but {tokenizer!r} has no BOS token; set add_bos=False")
 
 
+def _document_too_long(index: int, num_tokens: int, length: int) -> ValueError:
+    return ValueError(
+        f"document {index} has {num_tokens} tokens (EOS included), more than packed_length={length}; "
+        "raise packed_length, use packed=True, or pass truncation=True to keep its first tokens"
+    )
+
+
 def unpacked_example(
     ids: np.ndarray, length: int, pad_token_id: int, truncation: bool, index: int
 ) -> dict[str, torch.Tensor]:
@@ -78,10 +106,7 @@ def unpacked_example(
     n = len(ids)
     if n > length:
         if not truncation:
-            raise ValueError(
-                f"document {index} has {n} tokens (EOS included), more than packed_length={length}; "
-                "raise packed_length, use packed=True, or pass truncation=True to keep its first tokens"
-            )
+            raise _document_too_long(index, n, length)
         ids, n = ids[:length], length
     input_ids = torch.full((length,), pad_token_id, dtype=torch.long)
     input_ids[:n] = torch.from_numpy(np.asarray(ids, dtype=np.int64))
@@ -136,7 +161,7 @@ class CausalLmDataset(Dataset):
                 lengths = np.diff(self.offsets)
                 if (too_long := np.flatnonzero(lengths > packed_length)).size:
                     i = int(too_long[0])
-                    unpacked_example(self.tokens[self.offsets[i] : self.offsets[i + 1]], packed_length, 0, False, i)
+                    raise _document_too_long(i, int(lengths[i]), packed_length)
 
     @staticmethod
     def _tokenize(raw_dataset, tokenizer, num_proc, text_field, add_bos) -> tuple[np.ndarray, np.ndarray]:
@@ -154,13 +179,12 @@ class CausalLmDataset(Dataset):
             ds = datasets.Dataset.from_dict({text_field: texts})
         if len(ds) == 0:
             raise ValueError("the dataset holds no documents: nothing to train on")
-
-        def encode(batch: dict[str, list]) -> dict[str, list]:
-            return {"input_ids": _document_ids(tokenizer, batch[text_field], add_bos)}
-
-        encoded = ds.select_columns([text_field]).map(
-            encode, batched=True, num_proc=num_proc, remove_columns=[text_field], desc="tokenizing"
-        )
+        with tempfile.TemporaryDirectory() as scratch:
+            payload = ("object", tokenizer) if not num_proc or num_proc == 1 else portable_tokenizer(tokenizer, Path(scratch))
+            encoded = ds.select_columns([text_field]).map(
+                _EncodeDocuments(payload, text_field, add_bos),
+                batched=True, num_proc=num_proc, remove_columns=[text_field], desc="tokenizing",
+            )
         column = encoded.with_format("arrow")[:].column("input_ids")
         tokens = np.concatenate([chunk.flatten().to_numpy() for chunk in column.chunks]).astype(np.int64)
         lengths = np.concatenate([chunk.value_lengths().to_numpy() for chunk in column.chunks])
@@ -186,8 +210,10 @@ class CausalLmDataset(Dataset):
 class StreamingCausalLmDataset(IterableDataset):
     """`CausalLmDataset` over an iterable of records: tokenizes and packs as it iterates, holding one batch at a time.
 
-    With several DataLoader workers each worker reads the whole stream and yields every num_workers-th example, so
-    the examples and their positions are the same as with one worker (tokenizing is repeated per worker).
+    In one process, window i starts at token i x stride of the packed stream. With several DataLoader workers:
+    an HF `IterableDataset` gives each worker its own shards of documents (HF's behaviour; use at least as many
+    shards as workers), and each worker packs its documents into windows; any other iterable is read whole by
+    every worker, which yields every num_workers-th window, so the windows are exactly those of one process.
     """
 
     def __init__(
@@ -244,6 +270,13 @@ class StreamingCausalLmDataset(IterableDataset):
     def __iter__(self) -> Iterator[dict[str, torch.Tensor]]:
         worker = get_worker_info()
         examples = self._examples()
-        if worker is not None and worker.num_workers > 1:
+        if worker is not None and worker.num_workers > 1 and not _is_hf_iterable(self.raw_dataset):
             examples = islice(examples, worker.id, None, worker.num_workers)
         return examples
+
+
+def _is_hf_iterable(raw_dataset: Any) -> bool:
+    """HF `IterableDataset`s shard themselves across DataLoader workers (by file shard) when iterated inside one."""
+    import datasets
+
+    return isinstance(raw_dataset, datasets.IterableDataset)

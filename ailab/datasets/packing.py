@@ -89,16 +89,10 @@ _worker_tokenizer = None
 
 
 def _init_worker(payload: tuple[str, Any]) -> None:
-    """Give this worker process its own tokenizer: unpickled, or loaded from the directory it was saved to."""
+    """Give this worker process its own copy of the tokenizer."""
     global _worker_tokenizer
     os.environ["TOKENIZERS_PARALLELISM"] = "false"  # parallelism comes from the processes; no threads on top
-    how, value = payload
-    if how == "pickle":
-        _worker_tokenizer = pickle.loads(value)
-    else:
-        from ailab.tokenizers import load_tokenizer
-
-        _worker_tokenizer = load_tokenizer(value)
+    _worker_tokenizer = restore_tokenizer(payload)
 
 
 def _encode_in_worker(texts: list[str], add_bos: bool, dtype: str) -> tuple[np.ndarray, np.ndarray, int, int]:
@@ -137,16 +131,24 @@ def _chunks(texts: Iterable[str], chunk_size: int) -> Iterator[list[str]]:
         yield chunk
 
 
-def _tokenizer_payload(tokenizer, scratch_dir: Path) -> tuple[str, Any]:
-    """How workers get the tokenizer: pickled if it can be, else saved once to a directory they load from."""
-    try:
-        return "pickle", pickle.dumps(tokenizer)
-    except Exception:
-        if not hasattr(tokenizer, "save"):
-            raise
+def portable_tokenizer(tokenizer, scratch_dir: Path) -> tuple[str, Any]:
+    """The tokenizer in a form other processes can rebuild: saved to a directory when it can be (a pickled Rust
+    tokenizer loses settings not kept in tokenizer.json, e.g. `encode_special_tokens`), else pickled."""
+    if hasattr(tokenizer, "save") and hasattr(tokenizer, "kind"):
         directory = scratch_dir / "tokenizer"
         tokenizer.save(directory)
         return "dir", str(directory)
+    return "pickle", pickle.dumps(tokenizer)
+
+
+def restore_tokenizer(payload: tuple[str, Any]):
+    """Rebuild the tokenizer `portable_tokenizer` packed."""
+    how, value = payload
+    if how == "pickle":
+        return pickle.loads(value)
+    from ailab.tokenizers import load_tokenizer
+
+    return load_tokenizer(value)
 
 
 @contextmanager
@@ -172,7 +174,7 @@ def _encoded_chunks(texts, tokenizer, add_bos, dtype, num_proc, chunk_size, star
     import multiprocessing
 
     context = multiprocessing.get_context(start_method)
-    payload = _tokenizer_payload(tokenizer, scratch_dir)
+    payload = portable_tokenizer(tokenizer, scratch_dir)
     # Set before the workers start (fork or spawn): silences the Rust tokenizer's fork warning and keeps each
     # worker single-threaded, so num_proc processes use num_proc cores.
     with _env("TOKENIZERS_PARALLELISM", "false"), context.Pool(num_proc, _init_worker, (payload,)) as pool:

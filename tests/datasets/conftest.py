@@ -1,0 +1,37 @@
+"""Shared fixtures: small real tokenizers and a handful of documents (seeded, built once per session)."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from ailab.tokenizers import BpeTokenizer, StrippedAsciiTokenizer
+
+WORDS = "the cat dog sun tree ran saw happy little big red blue went home played with a ball".split()
+
+
+def make_documents(n: int, seed: int = 0) -> list[str]:
+    """n short, distinct, seeded pseudo-stories (some with non-ASCII text, to make bytes != chars)."""
+    rng = random.Random(seed)
+    docs = []
+    for i in range(n):
+        words = [rng.choice(WORDS) for _ in range(rng.randint(3, 30))]
+        extra = " Café — naïve ☀." if i % 7 == 3 else ""
+        docs.append(f"Story {i}: " + " ".join(words) + "." + extra)
+    return docs
+
+
+@pytest.fixture(scope="session")
+def documents() -> list[str]:
+    return make_documents(60)
+
+
+@pytest.fixture(scope="session")
+def bpe(documents) -> BpeTokenizer:
+    return BpeTokenizer.train(documents * 3, vocab_size=320)
+
+
+@pytest.fixture(scope="session")
+def ascii_tokenizer() -> StrippedAsciiTokenizer:
+    return StrippedAsciiTokenizer()
