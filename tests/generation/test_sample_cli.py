@@ -1,0 +1,37 @@
+"""`ailab sample MODEL_DIR`: streams the prompt's continuation from a saved model (final or checkpoint directory)."""
+
+import typer
+from typer.testing import CliRunner
+
+from ailab.generation import generate_text
+from stages.sample import sample
+
+from .conftest import make_model
+
+app = typer.Typer()
+app.command("sample")(sample)
+app.command("noop")(lambda: None)  # a second command keeps "sample" a subcommand, as in the real CLI
+runner = CliRunner()
+
+
+def test_sample_streams_the_same_text_as_generate_text(bpe_tokenizer, tmp_path):
+    model_dir = tmp_path / "checkpoint-12"
+    model = make_model("llama", vocab_size=bpe_tokenizer.vocab_size, eos_token_id=bpe_tokenizer.eos_token_id, std=0.1)
+    model.save_pretrained(model_dir)
+    bpe_tokenizer.save(model_dir)
+    args = ["sample", str(model_dir), "--prompt", "The cat", "--max-new-tokens", "30", "--temperature", "0.8",
+            "--top-p", "0.9", "--seed", "1", "--device", "cpu"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    expected = generate_text(model, bpe_tokenizer, "The cat", max_new_tokens=30, temperature=0.8, top_p=0.9, seed=1)
+    assert len(expected) > 5
+    assert result.output == "The cat" + expected + "\n"
+    assert runner.invoke(app, args).output == result.output  # same seed, same sample
+
+
+def test_sample_help_and_missing_model(tmp_path):
+    result = runner.invoke(app, ["sample", "--help"])
+    assert result.exit_code == 0 and "--max-new-tokens" in result.output and "checkpoint" in result.output
+    result = runner.invoke(app, ["sample", str(tmp_path / "nothing")])
+    assert result.exit_code == 2
+    assert "error:" in result.output
