@@ -6,9 +6,18 @@ Encoding never fails. Text is first NFKD-normalised (so "é" becomes "e" + a com
 "ﬁ" becomes "fi", non-breaking and other Unicode spaces become " "), then `ASCII_REPLACEMENTS` maps common
 typographic punctuation to ASCII (curly quotes, dashes, tabs, CR/LF), and every character still outside the
 alphabet is dropped (accents, emoji, CJK, control characters). Text already in the alphabet round-trips exactly.
+
+Encoding runs in Python with `bytes.translate` (C speed: over 10x faster here than the same rules as a chain of
+`tokenizers` normalizers, which track alignments at every step). The equivalent `tokenizers.Tokenizer` is kept
+for `tokenizer.json` and `to_hf_tokenizer()`, and tests check both give the same ids.
 """
 
 from __future__ import annotations
+
+import unicodedata
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
 
 from tokenizers import AddedToken, Regex, decoders, models, normalizers
 from tokenizers import Tokenizer as RustTokenizer
@@ -32,9 +41,34 @@ ASCII_REPLACEMENTS: dict[str, str] = {
 """Applied in order after NFKD normalisation; anything else outside `ALPHABET` is then removed."""
 
 
+SPECIAL_TOKENS = (EOS_TOKEN, PAD_TOKEN)
+VOCAB = SPECIAL_TOKENS + tuple(ALPHABET)
+"""Token of each id."""
+
+# byte value -> token id for alphabet bytes; the other ASCII bytes (control characters, DEL) are deleted
+_ID_OF_BYTE = bytes(VOCAB.index(chr(b)) if chr(b) in ALPHABET else 0 for b in range(256))
+_BYTES_OUTSIDE = bytes(b for b in range(128) if chr(b) not in ALPHABET)
+
+
+def to_ascii(text: str) -> str:
+    """`text` reduced to `ALPHABET`: NFKD, then `ASCII_REPLACEMENTS` in order, then the rest removed."""
+    if not text.isascii():
+        text = unicodedata.normalize("NFKD", text)
+    for old, new in ASCII_REPLACEMENTS.items():
+        if old in text:
+            text = text.replace(old, new)
+    return text.encode("ascii", "ignore").translate(None, _BYTES_OUTSIDE).decode("ascii")
+
+
+def _encode_one(text: str) -> list[int]:
+    if not text.isascii() or "\r" in text or "\t" in text:
+        text = to_ascii(text)
+    return list(text.encode("ascii").translate(_ID_OF_BYTE, _BYTES_OUTSIDE))
+
+
 def _build_backend() -> RustTokenizer:
-    specials = [EOS_TOKEN, PAD_TOKEN]
-    vocab = {token: i for i, token in enumerate(specials + list(ALPHABET))}
+    specials = list(SPECIAL_TOKENS)
+    vocab = {token: i for i, token in enumerate(VOCAB)}
     backend = RustTokenizer(models.BPE(vocab=vocab, merges=[]))  # no merges: one token per character
     backend.normalizer = normalizers.Sequence(
         [normalizers.NFKD()]
@@ -53,3 +87,24 @@ class StrippedAsciiTokenizer(FastTokenizer):
 
     def __init__(self) -> None:
         super().__init__(_build_backend(), bos_token=EOS_TOKEN, eos_token=EOS_TOKEN, pad_token=PAD_TOKEN)
+
+    @classmethod
+    def from_directory(cls, directory: Path, settings: dict[str, Any]) -> StrippedAsciiTokenizer:
+        """The fixed tokenizer, after checking that `directory` holds the same one (not an older, different one)."""
+        saved = FastTokenizer.from_directory(directory, settings)
+        tokenizer = cls()
+        if saved._canonical_bytes() != tokenizer._canonical_bytes():
+            raise ValueError(
+                f"{directory} holds a StrippedAsciiTokenizer that differs from this version's; retrain/re-save it"
+            )
+        return tokenizer
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__init__()
+
+    def _encode_plain(self, texts: Sequence[str]) -> list[list[int]]:
+        return [_encode_one(text) for text in texts]
+
+    def _decode_plain(self, ids: list[int], skip_special_tokens: bool) -> str:
+        first = len(SPECIAL_TOKENS) if skip_special_tokens else 0
+        return "".join([VOCAB[i] for i in ids if i >= first])

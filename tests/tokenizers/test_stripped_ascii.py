@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import random
 
 import pytest
 from tokenizers import Tokenizer as RustTokenizer
 
 from ailab.tokenizers import StrippedAsciiTokenizer, load_tokenizer
-from ailab.tokenizers.stripped_ascii import ALPHABET
+from ailab.tokenizers.stripped_ascii import ALPHABET, ASCII_REPLACEMENTS
 from tests.tokenizers.text_samples import random_unicode
 
 
@@ -60,6 +61,17 @@ def test_encoding_never_fails_and_stays_in_alphabet(ascii_tok):
         assert set(ascii_tok.decode(ids)) <= set(ALPHABET)
 
 
+def test_python_encoder_matches_the_tokenizers_backend(ascii_tok):
+    rng = random.Random(5)
+    pieces = list(ASCII_REPLACEMENTS) + ["\r", "\n", "é", "ﬁ", "\u00a0", "x", " "]
+    texts = ["".join(rng.choice(pieces) for _ in range(rng.randint(0, 30))) for _ in range(300)]
+    texts += [random_unicode(rng) for _ in range(300)]
+    backend = ascii_tok.backend
+    assert ascii_tok.encode_batch(texts) == [e.ids for e in backend.encode_batch(texts, add_special_tokens=False)]
+    ids = ascii_tok.encode("ok", add_bos=True, add_eos=True)
+    assert ascii_tok.decode(ids, skip_special_tokens=False) == backend.decode(ids, skip_special_tokens=False)
+
+
 def test_save_load_and_direct_tokenizers(ascii_tok, tmp_path):
     ascii_tok.save(tmp_path)
     loaded = load_tokenizer(tmp_path)
@@ -70,6 +82,11 @@ def test_save_load_and_direct_tokenizers(ascii_tok, tmp_path):
     texts = [random_unicode(rng) for _ in range(100)]
     assert [e.ids for e in direct.encode_batch(texts, add_special_tokens=False)] == ascii_tok.encode_batch(texts)
     assert loaded.encode_batch(texts) == ascii_tok.encode_batch(texts)
+    older = json.loads(direct.to_str())
+    del older["normalizer"]["normalizers"][1]  # e.g. a version without the CRLF rule
+    (tmp_path / "tokenizer.json").write_text(json.dumps(older))
+    with pytest.raises(ValueError, match="differs from this version"):
+        load_tokenizer(tmp_path)
 
 
 def test_hf_tokenizer_gives_same_ids(ascii_tok, tmp_path):
