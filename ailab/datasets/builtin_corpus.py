@@ -255,7 +255,7 @@ _SPEECH_VERBS = {
         "scared": ("gasped", "cried", "squeaked", "yelled"),
         "kind": ("called", "said", "called out"),
         "excited": ("shouted", "squealed", "yelled", "cried"),
-        "cross": ("shouted", "stamped", "yelled"),
+        "cross": ("shouted", "snapped", "yelled"),
     },
 }
 
@@ -268,6 +268,14 @@ def _article(phrase: str) -> str:
     if word.startswith(("hour", "honest", "honor")):
         return "an"
     return "an" if word[0] in "aeiou" else "a"
+
+
+def _split_first_sentence(line: str) -> tuple[str, str]:
+    """'Oh no! My kite is stuck.' -> ('Oh no!', 'My kite is stuck.'); a one-sentence line -> (line, '')."""
+    for i, ch in enumerate(line[:-1]):
+        if ch in ".!?" and line[i + 1] == " ":
+            return line[: i + 1], line[i + 2 :]
+    return line, ""
 
 
 def _a(phrase: str) -> str:
@@ -330,6 +338,7 @@ class _Writer:
             f"{friend.name} the {friend.kind}" if friend.is_animal else f"{friend.name} from next door"
         )
         self.paragraphs: list[list[str]] = [[]]
+        self.pace = self.pick((0.4, 0.7, 1.0))  # brisk, medium or leisurely telling
 
     def pick(self, options):
         # One C call per choice; rng.choice costs ~3x more and this runs ~40 times a story.
@@ -339,31 +348,72 @@ class _Writer:
         return template.format_map(self.slots)
 
     def add(self, *templates: str) -> None:
-        """Append one of `templates`, filled in, to the current paragraph."""
-        self.paragraphs[-1].append(self.fill(self.pick(templates)))
+        """Append one of `templates`, filled in, to the current paragraph.
+
+        A sentence that opens with the hero's pronoun gets the hero's name instead when the sentence before
+        it was about someone else ("Mom smiled. She ..." would be about Mom).
+        """
+        sentence = self.fill(self.pick(templates))
+        he = self.slots["He"]
+        if sentence.startswith(he + " "):
+            previous = self.paragraphs[-1][-1] if self.paragraphs[-1] else ""
+            if self.slots["name"] not in previous and not previous.startswith(he + " "):
+                sentence = self.slots["name"] + sentence[len(he):]
+        self.paragraphs[-1].append(sentence)
+
+    def chance(self, p: float) -> bool:
+        """True with probability `p` scaled by the story's pace: for optional sentences, so lengths vary."""
+        return self.rng.random() < p * self.pace
 
     def maybe(self, p: float, *templates: str) -> None:
-        if self.rng.random() < p:
+        if self.chance(p):
             self.add(*templates)
 
     def say(self, role: str, mood: str, *lines: str) -> None:
-        """Append one of `lines` (each ending in . ? or !) spoken by `role`, with a speech verb for `mood`."""
+        """Append one of `lines` (each ending in . ? or !) spoken by `role`, with a speech verb for `mood`.
+
+        The tag goes after the quote ("...," said Lily), before it (Lily said, "..."), or between the first
+        sentence of the line and the rest. A pronoun tag (she said) is used only when the previous sentence
+        named the speaker and no one else who shares the pronoun.
+        """
         speaker = self.cast[role]
         line = self.fill(self.pick(lines))
-        body, mark = line[:-1], line[-1]
+        first, rest = _split_first_sentence(line)
+        body, mark = first[:-1], first[-1]
         verb = self.pick(_SPEECH_VERBS[mark][mood])
+        previous = self.paragraphs[-1][-1] if self.paragraphs[-1] else ""
+        if verb.startswith(("replied", "answered")) and '"' not in previous:
+            verb = "said"  # nobody spoke, so there is nothing to reply to
         inner = body + ("," if mark == "." else mark)
+        who = speaker.name
+        if self._pronoun_is_clear(speaker) and self.rng.random() < 0.5:
+            who = self.slots[{"hero": "he", "friend": "fhe", "grown_up": "phe"}[role]]
         form = self.rng.random()
-        if form < 0.25 and verb in ("said", "asked", "replied", "whispered"):
-            sentence = f'{speaker.name} {verb}, "{line}"'
-        elif form < 0.5:
-            pronoun = self.slots[{"hero": "he", "friend": "fhe", "grown_up": "phe"}[role]]
-            sentence = f'"{inner}" {pronoun} {verb}.'
-        elif " " in verb or form < 0.7:
-            sentence = f'"{inner}" {speaker.name} {verb}.'
+        if form < 0.2 and who == speaker.name and verb in ("said", "asked", "replied", "whispered"):
+            sentence = f'{who} {verb}, "{line}"'
+        elif rest and form < 0.6:
+            sentence = f'"{inner}" {who} {verb}. "{rest}"' if " " in verb or who != speaker.name or form < 0.4 \
+                else f'"{inner}" {verb} {who}. "{rest}"'
         else:
-            sentence = f'"{inner}" {verb} {speaker.name}.'
+            inner = line[:-1] + ("," if line[-1] == "." else line[-1])
+            if rest and line[-1] != mark:  # the verb must suit how the whole line ends
+                verb = self.pick(_SPEECH_VERBS[line[-1]][mood])
+            if " " in verb or who != speaker.name or form < 0.75:
+                sentence = f'"{inner}" {who} {verb}.'
+            else:
+                sentence = f'"{inner}" {verb} {who}.'
         self.paragraphs[-1].append(sentence)
+
+    def _pronoun_is_clear(self, speaker: _Character) -> bool:
+        if not self.paragraphs[-1]:
+            return False
+        previous = self.paragraphs[-1][-1]
+        if speaker.name not in previous:
+            return False
+        return not any(
+            other.name in previous and other.female == speaker.female and other is not speaker
+            for other in self.cast.values()
+        )
 
     def paragraph(self) -> None:
         if self.paragraphs[-1]:
@@ -396,10 +446,10 @@ def _introduce(w: _Writer, liking: str | None = None) -> None:
         "Once there was {a_desc} called {name}.",
     )
     if "{home}" not in w.paragraphs[-1][-1] and hero.home not in w.paragraphs[-1][-1]:
-        w.maybe(0.3, "{He} lived {home}.", "{He} lived {home} with {his} family.", "{His} home was {home}.")
+        w.maybe(0.2, "{He} lived {home}.", "{He} lived {home} with {his} family.", "{His} home was {home}.")
     if liking:
         w.add(liking)
-    elif w.rng.random() < 0.6:
+    elif w.chance(0.6):
         act = w.pick(_ACTIVITIES)
         w.slots["act_ing"], w.slots["act"] = act[2], act[0]
         w.add(
@@ -455,20 +505,22 @@ def _plot_lost_object(w: _Writer) -> None:
         "{Time} {name} and {his} {obj} went {to_place} to look for adventures.",
     )
     w.add(
-        "{He} played until the sun began to sink. When it was time to go home, {he} looked down. The {obj} was gone!",
-        "After a while, {he} stopped to rest. When {he} looked around, {his} {obj} was not there anymore.",
-        "{He} ran and jumped and laughed. But when {he} reached for {his} {obj}, {his} hands found nothing.",
-        "Suddenly, {name} stopped. Where was {his} {obj}? It was not in {his} hands, and it was not on the ground.",
+        "{He} played until the sun began to sink. Then {he} looked down. The {obj} was gone!",
+        "After a while, {he} stopped to rest. {His} {obj} was not there anymore.",
+        "{He} ran and jumped. But when {he} reached for {his} {obj}, {his} hands found nothing.",
+        "Suddenly, {name} stopped. Where was {his} {obj}?",
     )
     _feel(w, happy=False)
     w.maybe(0.6, "{Name} felt very {feeling}.", "{His} eyes filled with tears.", "{His} lip began to shake.")
-    w.say("hero", "sad", "Oh no! Where is my {obj}?", "My {obj} is gone!", "I have lost my {obj}!",
-          "What will I do without my {obj}?")
+    if w.chance(0.6):
+        w.say("hero", "sad", "Oh no! Where is my {obj}?", "My {obj} is gone!", "I have lost my {obj}!",
+              "What will I do without my {obj}?")
     w.paragraph()
-    w.add("Just then, {friend} came by.", "Just then, {friend_intro} walked over.",
+    w.add("Just then, {his} friend {friend} came by.", "Just then, {friend_intro} walked over.",
           "{friend}, {his} best friend, heard {him} and came running.")
-    w.say("friend", "kind", "What is wrong, {name}?", "Why are you sad, {name}?", "Are you all right, {name}?")
-    if w.rng.random() < 0.5:
+    if w.chance(0.7):
+        w.say("friend", "kind", "What is wrong, {name}?", "Why are you sad, {name}?", "Are you all right, {name}?")
+    if w.chance(0.5):
         w.say("hero", "sad", "I lost my {obj_desc}. I looked everywhere.", "My {obj} is lost, and I cannot find it.",
               "I had my {obj} a minute ago, and now it is gone.")
     w.say("friend", "kind", "Don't worry. I will help you look.", "Let's look together. Two pairs of eyes are better than one.",
@@ -489,17 +541,20 @@ def _plot_lost_object(w: _Writer) -> None:
                   "Then {friend} peeked {spot}, but the {obj} was not there either.",
                   "They searched {spot}, but they only found {junk}.")
     w.slots["spot"] = spots[-1]
-    w.maybe(0.5, "{Name} began to think the {obj} was lost forever.", "The sky was getting dark.", "{Name} sat down with a sigh.")
+    w.maybe(0.3, "{Name} began to think the {obj} was lost forever.", "The sky was getting dark.", "{Name} sat down with a sigh.")
     w.paragraph()
-    w.add("Then {name} saw something {color} {spot}. It was {his} {obj}!",
-          "At last, {friend} pointed {spot}. There was the {obj}!",
-          "Then a little breeze moved the grass, and {name} saw a flash of {color} {spot}. It was the {obj}!")
-    w.say("hero", "happy", "My {obj}! You found it!", "I found it! I found my {obj}!", "There you are!")
-    w.maybe(0.6, "{Name} hugged the {obj} tight.", "{Name} held the {obj} close to {his} heart.",
+    if w.chance(0.5):
+        w.add("At last, {friend} pointed {spot}. There was the {obj}!", "Then {friend} shouted and pointed {spot}.")
+        w.say("hero", "happy", "My {obj}! You found it!", "There it is!")
+    else:
+        w.add("Then {name} saw something {color} {spot}. It was {his} {obj}!",
+              "Then the wind moved the grass, and {name} saw a flash of {color} {spot}. It was the {obj}!")
+        w.say("hero", "happy", "I found it! I found my {obj}!", "There you are!", "Hooray!")
+    w.maybe(0.4, "{Name} hugged the {obj} tight.", "{Name} held the {obj} close to {his} heart.",
           "{Name} picked it up and brushed off the dirt.")
     w.say("hero", "happy", "Thank you, {friend}. You are the best friend ever.", "Thank you for helping me, {friend}.",
           "I could not have found it without you, {friend}.")
-    w.maybe(0.5, "{friend} smiled.", "{friend} smiled a big smile.", "{friend} gave {him} a hug.")
+    w.maybe(0.3, "{friend} smiled.", "{friend} smiled a big smile.", "{friend} gave {him} a hug.")
     w.add(
         "From that day on, {name} always kept {his} {obj} in a safe place.",
         "{Name} learned that good friends help you find what you have lost.",
@@ -522,10 +577,10 @@ def _plot_new_friend(w: _Writer) -> None:
           "Near a big rock, {a_fdesc} was playing by {fself}.")
     w.add("{Name} wanted to say hello, but {his} tummy felt full of butterflies.",
           "{Name} wanted to go over, but {he} felt too shy.", "{Name} stood still and did not know what to do.")
-    if w.rng.random() < 0.6:
+    if w.chance(0.6):
         w.say("hero", "scared", "What if {fhe} does not want to play with me?", "What if {fhe} laughs at me?",
           "I do not know what to say.")
-    if w.rng.random() < 0.7:
+    if w.chance(0.7):
         w.say("grown_up", "kind", "Just say hello. A smile is a good place to start.",
               "Everyone feels shy sometimes. Go on, you can do it.", "Why don't you ask {fhim} to play?")
     w.paragraph()
@@ -592,7 +647,7 @@ def _plot_brave(w: _Writer) -> None:
     w.maybe(0.6, "{parent} held {his} hand.", "{parent} gave {him} a warm hug.", "{parent} sang a silly song to make {him} laugh.")
     w.paragraph()
     w.maybe(0.6, "{Name} took a deep breath.", "{Name} closed {his} eyes and counted to ten.", "{Name} thought of the bravest animal {he} knew.")
-    w.add("Slowly, {he} {face}.", "Very slowly, {he} {face}.", "Then, with a tiny step, {he} {face}.")
+    w.add("Slowly, {name} {face}.", "Very slowly, {name} {face}.", "Then, bit by bit, {name} {face}.")
     w.maybe(0.5, "Nothing bad happened.", "At first, {his} heart was still pounding.", "{He} held {his} breath and waited.")
     w.add("Then {he} saw that {truth}.", "Soon {he} found out that {truth}.")
     w.say("hero", "happy", "I did it! I was brave!", "That was not scary at all!", "Can I do it again?")
@@ -619,12 +674,12 @@ def _plot_sharing(w: _Writer) -> None:
           "{Time} {name} got {treat} as a special treat.")
     w.say("hero", "excited", "Yum! This is all mine!", "I am going to eat it all by myself!", "This is the best day ever!")
     w.maybe(0.6, "{He} ran {to_place} to eat it.", "{He} sat down {at_place} to enjoy it.")
-    w.add("Just then, {friend} came along.", "Soon {friend_intro} came by.", "Then {friend} walked up, looking hungry.")
+    w.add("Just then, {his} friend {friend} came along.", "Soon {friend_intro} came by.", "Then {his} friend {friend} walked up, looking hungry.")
     w.maybe(0.6, "{fHe} looked at the {short} with big eyes.", "{fHis} tummy rumbled loudly.", "{fHe} had forgotten {fhis} snack at home.")
     w.say("friend", "sad", "That looks so good. Can I have some?", "I am so hungry. Could I have a little bit?",
           "I did not bring anything to eat today.")
     w.paragraph()
-    w.maybe(0.5, "{Name} held the {short} close.", "{Name} turned away.", "{Name} did not want to share.")
+    w.maybe(0.3, "{Name} held the {short} close.", "{Name} turned away.", "{Name} did not want to share.")
     w.say("hero", "cross", "No. It is mine.", "Go away. I want it all.", "Get your own.")
     w.add("{friend} looked down at {fhis} feet and walked away slowly.", "{friend}'s face fell, and {fhe} sat down alone.",
           "{friend} did not say anything. {fHe} just walked away.")
@@ -672,7 +727,7 @@ _TRIPS = (  # (destination, to phrase, how they travel, three things to see)
 )
 _VEHICLES = ("by car", "on a train", "on a big red bus", "by boat", "in Grandpa's old truck", "on their bikes")
 _TRIP_PROBLEMS = (  # (problem, fix)
-    ("{name} had forgotten {his} hat, and the sun was very hot", "{parent} bought {him} a funny hat with a duck on it"),
+    ("{name} saw that {he} had forgotten {his} hat, and the sun was very hot", "{parent} bought {him} a funny hat with a duck on it"),
     ("{name}'s legs got very tired", "{parent} carried {him} on {phis} shoulders for a while"),
     ("{name} could not find {parent} in the crowd", "{he} remembered to stay still, and {parent} found {him} right away"),
     ("it started to rain", "they waited under a big tree and shared a sandwich until the rain stopped"),
@@ -689,7 +744,7 @@ def _plot_trip(w: _Writer) -> None:
     _time(w)
     _introduce(w)
     w.paragraph()
-    w.add("{Time} {parent} had a surprise.", "{Time} {name} woke up very early. It was a special day.")
+    w.add("{Time} {parent} had a surprise.", "{Name} woke up very early one morning. It was a special day.")
     w.say("grown_up", "happy", "Today we are going {to_dest}!", "Put on your shoes. We are going on a trip {to_dest}!")
     w.say("hero", "excited", "Hooray! Can {friend} come too?", "Really? I have always wanted to go!", "Yay! Let's go right now!")
     w.maybe(0.5, "{friend} came along too, and the two friends could not stop giggling.")
@@ -698,7 +753,7 @@ def _plot_trip(w: _Writer) -> None:
     seen = w.rng.sample(sights, 3)
     w.slots.update(s1=seen[0], s2=seen[1], s3=seen[2])
     w.add("At {dest}, {name} saw {s1}.", "First, {name} saw {s1}.")
-    if w.rng.random() < 0.6:
+    if w.chance(0.6):
         w.say("hero", "excited", "Look! Look at that!", "Wow! Did you see that?", "That is amazing!")
     w.add("Then {he} saw {s2} and {s3}.", "Next came {s2}, and then {s3}.", "{He} also saw {s2}. Best of all, {he} saw {s3}.")
     w.add("But then {problem}.")
@@ -759,17 +814,17 @@ def _plot_weather(w: _Writer) -> None:
     w.maybe(0.5, "But just as they got ready, something changed.", "But the weather had other ideas.", "But then the sky changed.")
     w.add("{event}.")
     w.add("{damage}.")
-    if w.rng.random() < 0.7:
+    if w.chance(0.7):
         w.say("hero", "sad", "Now our day is ruined.", "It isn't fair!", "Why does this always happen?")
     w.maybe(0.5, "{Name} pressed {his} nose against the window and sighed.", "{Name} sat on the steps with {his} chin in {his} hands.")
     w.paragraph()
     w.add("{parent} came over and sat down beside {him}.", "Then {parent} had an idea.")
     w.say("grown_up", "kind", "We can't change the weather, but we can change our plan. Why don't we {fun}?",
           "A gray day can still be a good day. How about we {fun}?")
-    if w.rng.random() < 0.5:
+    if w.chance(0.5):
         w.say("hero", "neutral", "Can {friend} help too?", "Do you think it will be fun?", "Really? Right now?")
     w.add("So they {fun_past}.", "And that is just what they did. They {fun_past}.")
-    w.maybe(0.6, "They laughed so much that {name} forgot all about the weather.",
+    w.maybe(0.4, "They laughed so much that {name} forgot all about the weather.",
             "{friend} had the silliest ideas, and {name} laughed until {his} tummy hurt.")
     w.paragraph()
     w.add("Later, the clouds went away, and a rainbow stretched across the sky.",
@@ -823,14 +878,14 @@ def _plot_skill(w: _Writer) -> None:
     w.paragraph()
     helper = w.pick(("friend", "grown_up"))
     if helper == "friend":
-        w.add("Then {friend} came over.", "Just then, {friend_intro} came by.")
+        w.add("Then {his} friend {friend} came over.", "Just then, {friend_intro} came by.")
     else:
         w.add("{parent} saw what was happening and came over.", "Then {parent} came outside.")
     w.say(helper, "kind",
           "Nobody can do it on the first try. I fell down a hundred times when I was learning.",
           "You are not bad at it. You are just still learning.",
           "Let's practice together a little every day.")
-    if w.rng.random() < 0.6:
+    if w.chance(0.6):
         w.say(helper, "neutral", "Try to go slowly. Keep your eyes on what you want to do.",
           "Here is a trick: take a deep breath first, then try.", "Don't think about falling. Think about the fun part.")
     w.slots["days"] = w.pick(("every day", "every morning", "each afternoon after lunch", "every evening before dinner"))
@@ -882,7 +937,7 @@ def _plot_help_animal(w: _Writer) -> None:
     _introduce(w)
     w.paragraph()
     w.add("{Time} {name} was walking {at_place} when {he} heard a tiny sound.",
-          "{Time} {name} and {friend} were playing {at_place}.",
+          "{Time} {name} and {his} friend {friend} were playing {at_place}.",
           "{Time} {name} went for a walk {at_place}.")
     w.add("There, {he} found {creature}. It {trouble}.", "Suddenly, {he} saw {creature} that {trouble}.")
     w.say("hero", "sad", "Oh, poor little thing!", "Oh no! It needs help!", "What should we do?")
@@ -906,36 +961,57 @@ def _plot_help_animal(w: _Writer) -> None:
     )
 
 
-_MISUNDERSTANDINGS = (  # (what the hero thinks, what it really was)
-    ("{friend} had taken {his} {obj}", "{friend} had only been keeping it safe from the rain"),
-    ("{friend} was angry with {him}", "{friend} had a toothache and did not feel like talking"),
-    ("there was a monster in the garden", "the monster was only a hedgehog snuffling in the leaves"),
-    ("everyone had forgotten {his} birthday", "they were planning a surprise party"),
-    ("{friend} did not want to be {his} friend anymore", "{friend} had been busy helping {fhis} grandma"),
-    ("the noise in the attic was a ghost", "the noise was a family of mice dancing on an old piano"),
-    ("{friend} had laughed at {his} drawing", "{friend} had been laughing at a funny bird behind {him}"),
+_MISUNDERSTANDINGS = (  # (what the hero notices, what the hero thinks, says it, what it really was)
+    ("{His} {obj} was not where {he} had left it, and {friend} had been playing nearby",
+     "{friend} had taken it", "I think {friend} took my {obj}.",
+     "{friend} had put the {obj} inside to keep it safe from the rain"),
+    ("{friend} walked right past {him} without saying hello",
+     "{friend} was angry with {him}", "I think {friend} is angry with me.",
+     "{friend} had a toothache and did not feel like talking"),
+    ("Something was rustling and huffing in the bushes",
+     "a monster was hiding in the garden", "I think there is a monster in the garden.",
+     "the monster was only a hedgehog snuffling in the leaves"),
+    ("Nobody had said a word about {his} birthday all day",
+     "everyone had forgotten it", "I think everyone forgot my birthday.",
+     "they had been busy getting ready for a surprise party"),
+    ("{friend} did not come to play for three whole days",
+     "{friend} did not want to be {his} friend anymore", "I think {friend} does not like me anymore.",
+     "{friend} had been busy helping {fhis} grandma plant her garden"),
+    ("Every night, a strange thumping came from the attic",
+     "a ghost lived up there", "I think there is a ghost in the attic.",
+     "the thumping was a family of mice rolling a walnut across the floor"),
+    ("{friend} looked at {his} drawing and burst out laughing",
+     "{friend} thought the drawing was silly", "I think {friend} laughed at my drawing.",
+     "{friend} had been laughing at a bird behind {him} that was wearing a leaf like a hat"),
+    ("A big shadow with long claws moved across {his} bedroom wall",
+     "a giant was outside the window", "I think there is a giant outside my window.",
+     "the shadow came from the branches of the old tree, waving in the wind"),
+    ("{friend} was whispering with the other children and stopped when {name} came near",
+     "they were keeping a secret from {him}", "I think they have a secret, and I am left out.",
+     "they were planning a game, and they wanted {name} to be the captain"),
 )
 
 
 def _plot_misunderstanding(w: _Writer) -> None:
     _object(w)
-    thought, truth = w.pick(_MISUNDERSTANDINGS)
-    w.slots.update(thought=w.fill(thought), truth=w.fill(truth))
+    clue, thought, spoken, truth = w.pick(_MISUNDERSTANDINGS)
+    w.slots.update(clue=w.fill(clue), thought=w.fill(thought), spoken=w.fill(spoken), truth=w.fill(truth))
     w.slots["Truth"] = w.slots["truth"][0].upper() + w.slots["truth"][1:]
     _time(w)
     _introduce(w)
     w.add("{His} best friend was {friend_intro}.", "{Name} and {friend} were best friends.")
     w.paragraph()
-    w.add("{Time} something strange happened.", "{Time} {name} noticed something odd.")
+    w.maybe(0.5, "{Time} something strange happened.", "{Time} {name} noticed something odd.", "{Time} things felt wrong.")
+    w.add("{clue}.")
     w.add("{Name} was sure that {thought}.", "{Name} started to believe that {thought}.")
     _feel(w, happy=False)
-    w.maybe(0.6, "{He} felt {feeling} all morning.", "{He} could not stop thinking about it.", "{His} tummy twisted into a knot.")
+    w.maybe(0.6, "{He} felt {feeling} all morning.", "{He} could not stop thinking about it.",
+            "{His} tummy twisted into a knot.")
     w.say("hero", "cross", "It's not fair!", "I don't understand why this is happening!", "Nobody cares about me!")
-    w.maybe(0.5, "{He} stomped {his} feet and went to {his} room.", "{He} sat alone and frowned.")
     w.paragraph()
-    w.add("Then {parent} knocked on the door.", "After a while, {parent} found {him}.")
+    w.add("Then {parent} came to sit with {him}.", "After a while, {parent} found {him}.")
     w.say("grown_up", "kind", "What is the matter?", "You look upset. Do you want to talk about it?")
-    w.say("hero", "sad", "I think {thought}.")
+    w.say("hero", "sad", "{spoken}")
     w.say("grown_up", "kind", "Sometimes things are not what they seem. Why don't we find out?",
           "Before you decide, you should ask. Let's go and see.")
     w.add("So they went to find out.", "{Name} took a deep breath and went to look.")
@@ -943,7 +1019,7 @@ def _plot_misunderstanding(w: _Writer) -> None:
     w.paragraph()
     w.say("hero", "happy", "Oh! I got it all wrong!", "Oh! So that is what happened!")
     w.add("{Name} laughed, and everyone laughed with {him}.", "{Name} felt silly, but mostly {he} felt relieved.")
-    w.maybe(0.6, "{He} said sorry for being grumpy.", "{He} gave {friend} a big hug.")
+    w.maybe(0.5, "{He} said sorry for being grumpy.", "{He} gave {friend} a big hug.")
     w.add(
         "{Name} learned that it is better to ask than to guess.",
         "From then on, when something seemed wrong, {name} asked before {he} got upset.",
@@ -1013,7 +1089,7 @@ def _plot_garden(w: _Writer) -> None:
     _time(w)
     _introduce(w)
     w.paragraph()
-    w.add("{Time} {parent} gave {name} {plant}.", "{Time} {name} found {plant} in {his} pocket.")
+    w.add("{Time} {parent} gave {name} {plant}.", "{Time} {name} found {plant} in {his} pocket and showed it to {parent}.")
     w.say("grown_up", "kind", "If you plant it and take care of it, it will grow.", "Plant it in the garden and see what happens.")
     w.add("{Name} dug a little hole and planted it. {He} gave it some water.",
           "{Name} pushed it into the soft dirt and patted the ground.")
@@ -1024,7 +1100,7 @@ def _plot_garden(w: _Writer) -> None:
           "Be patient. Under the ground, it is busy growing roots.")
     w.paragraph()
     w.add("So {name} waited.", "So {name} kept watering it.")
-    w.maybe(0.5, "{He} pulled the weeds.", "{He} sang to it every morning.", "{He} chased away a hungry bird.")
+    w.maybe(0.3, "{He} pulled the weeds.", "{He} sang to it every morning.", "{He} chased away a hungry bird.")
     w.add("One day, {he} saw a tiny green shoot poking out of the ground.",
           "Then one morning there was a little green sprout!")
     w.say("hero", "excited", "It's growing! It's really growing!", "Come and see! It's alive!")
@@ -1032,57 +1108,296 @@ def _plot_garden(w: _Writer) -> None:
     w.paragraph()
     w.add("At last, there was {grown}.", "By the end of summer, {name} had {grown}.")
     _feel(w, happy=True)
-    w.add("{Name} felt {feeling}.", "{Name} showed it to {friend}, who could hardly believe it.")
+    w.add("{Name} felt {feeling}.", "{Name} showed it to {his} friend {friend}, who could hardly believe it.")
     w.add(
         "{Name} learned that waiting is hard, but some things are worth waiting for.",
         "{Name} learned that with care and patience, small things can grow into big things.",
     )
 
 
-_ACCIDENTS = (  # (what got spoiled, how, what it looked like after)
-    ("{parent}'s favorite blue vase", "knocked it off the table with {his} ball", "in pieces"),
-    ("the cookie jar", "tried to reach it on tiptoe, and it slipped", "cracked down the middle"),
-    ("{friend}'s sandcastle", "tripped and fell right on top of it", "flat"),
-    ("the new white tablecloth", "spilled purple paint all over it", "covered in purple spots"),
-    ("the window of the shed", "kicked the ball much too hard", "cracked"),
-    ("the reading lamp", "knocked it over with a pillow", "bent"),
-    ("{friend}'s toy plane", "flew it too close to a tree and snapped a wing", "broken"),
-    ("the flower bed", "rode {his} scooter right through it", "squashed"),
-    ("the new library book", "dropped it in the bath", "soaking wet"),
+_ACCIDENTS = (  # (what happened, what got spoiled, what it looked like after)
+    ("{name} was bouncing a ball in the living room, and it hit {parent}'s favorite blue vase",
+     "the vase", "in pieces"),
+    ("{name} climbed on a chair to reach the cookie jar, and it slipped out of {his} hands", "the jar", "cracked"),
+    ("{name} ran across the beach without looking and tripped right over {friend}'s sandcastle",
+     "the sandcastle", "flat"),
+    ("{name} was painting at the kitchen table, and {he} knocked over the pot of purple paint",
+     "the new white tablecloth", "covered in purple spots"),
+    ("{name} kicked {his} ball much too hard, and it flew straight at the shed", "the shed window", "cracked"),
+    ("{name} was having a pillow fight on the sofa, and a pillow knocked over the reading lamp",
+     "the lamp", "bent"),
+    ("{name} borrowed {friend}'s toy plane and flew it too close to a tree", "the plane's wing", "snapped"),
+    ("{name} rode {his} scooter right through the flower bed", "the tulips", "squashed"),
+    ("{name} took the new library book into the bath, and it slipped into the water", "the book", "soaking wet"),
 )
 
 
 def _plot_honesty(w: _Writer) -> None:
-    thing, how, result = w.pick(_ACCIDENTS)
-    w.slots.update(thing=w.fill(thing), how=w.fill(how), result=result)
+    what, thing, result = w.pick(_ACCIDENTS)
+    w.slots.update(what=w.fill(what), thing=w.fill(thing), result=result)
     w.slots["Thing"] = w.slots["thing"][0].upper() + w.slots["thing"][1:]
     _time(w)
     _introduce(w)
     w.paragraph()
-    w.add("{Time} {name} was playing near {thing}, and {he} {how}.",
-          "{Time} {name} was in a hurry. As {he} rushed past {thing}, {he} {how}.")
-    w.add("In a moment, {thing} was {result}.", "Oh dear. Now {thing} was {result}.")
+    w.add("{Time} {what}.")
+    w.add("In a moment, {thing} was {result}.", "Oh dear. {Thing} was {result}.", "Now {thing} was {result}.")
     w.say("hero", "scared", "Oh no. What have I done?", "Uh-oh. I will be in big trouble.")
     w.add("{Name} ran off and pretended nothing had happened.",
           "{Name} ran and hid, hoping nobody would notice.")
     w.paragraph()
-    w.add("Later, {parent} saw the mess.", "Soon {parent} found out that something was wrong.")
-    w.say("grown_up", "neutral", "Does anyone know what happened here?", "Hmm. I wonder what happened?")
+    w.add("Later, {parent} saw what had happened.", "Soon {parent} found out that something was wrong.")
+    w.say("grown_up", "neutral", "Does anyone know what happened here?", "Hmm. I wonder how this happened?")
     w.maybe(0.6, "{Name} said nothing. But {his} tummy felt heavy.", "{Name} looked at the floor.",
-          "{Name} felt hot and prickly all over.")
-    w.maybe(0.5, "All through dinner, {he} could not stop thinking about it.", "That night, {he} could not sleep.")
+            "{Name} felt hot and prickly all over.")
+    w.maybe(0.5, "All through dinner, {name} could not stop thinking about it.", "That night, {name} could not sleep.")
     w.paragraph()
     w.add("At last, {name} went to {parent}.", "Finally, {name} could not keep the secret any longer.")
-    w.say("hero", "sad", "It was me. I did it by accident, and then I hid it. I am sorry.",
+    w.say("hero", "sad", "It was me. I did it by accident, and then I hid. I am sorry.",
           "I have to tell you something. It was me, and I was scared to say so.")
     w.add("{parent} was quiet for a moment. Then {phe} hugged {him}.", "{parent} knelt down and looked at {him} kindly.")
     w.say("grown_up", "kind", "Thank you for telling me the truth. Accidents happen. Telling the truth is what matters.",
           "I am proud of you for being honest. Let's fix it together.")
-    w.add("Together, they cleaned up the mess.", "They fixed what they could, and {name} helped to tidy up.")
-    _feel(w, happy=True)
+    w.add("Together, they cleaned up.", "They fixed what they could, and {name} helped.")
     w.add(
         "{Name} felt light and happy again. {He} learned that telling the truth is always the best choice.",
         "{Name} learned that hiding a mistake feels much worse than saying sorry.",
+    )
+
+
+_RACES = (  # (race, how you move in it: base, past, -ing)
+    ("the big race at the summer fair", "run", "ran", "running"),
+    ("the sack race", "hop", "hopped", "hopping"),
+    ("the relay race on sports day", "run", "ran", "running"),
+    ("the hopping race in the meadow", "hop", "hopped", "hopping"),
+    ("the race to the old oak tree", "run", "ran", "running"),
+    ("the egg-and-spoon race", "walk", "hurried", "walking"),
+    ("the race around the duck pond", "run", "ran", "running"),
+)
+_RACE_TROUBLES = (
+    "tripped over a root and fell", "slipped in the mud", "lost a shoe and stumbled",
+    "got a cramp in {fhis} leg", "fell and scraped {fhis} knee",
+)
+
+
+def _plot_race(w: _Writer) -> None:
+    race, move, moved, moving = w.pick(_RACES)
+    w.slots.update(race=race, move=move, moved=moved, moving=moving, trouble=w.fill(w.pick(_RACE_TROUBLES)))
+    w.slots["prize"] = w.pick(("a shiny blue ribbon", "a golden medal made of chocolate", "a little silver cup",
+                               "a big jar of honey", "a crown made of leaves"))
+    _time(w)
+    _introduce(w)
+    w.add("{He} was very fast at {moving}.", "{He} had been practicing {moving} all summer.")
+    w.paragraph()
+    w.add("{Time} it was the day of {race}. The winner would get {prize}.",
+          "{Time} everyone gathered for {race}. There was {prize} for the winner.")
+    w.say("hero", "excited", "I am going to win!", "That prize is going to be mine!")
+    w.add("{His} friend {friend} was racing too.", "{friend} stood next to {him} at the starting line.")
+    w.add('"Ready, set, go!" called the judge.', '"On your marks, get set, go!" shouted the judge.')
+    w.add("{Name} {moved} as fast as {he} could. Soon {he} was in front!",
+          "Off they went! {Name} {moved} faster than everyone else.")
+    w.paragraph()
+    w.add("Then {name} heard a cry behind {him}. {friend} had {trouble}.",
+          "But near the end, {friend} {trouble}.")
+    w.maybe(0.5, "{Name} looked at the finish line. Then {he} looked back at {friend}.",
+            "{Name} could almost touch the finish line.")
+    w.maybe(0.4, "If {he} kept going, {he} would win.", "{He} wanted that prize so much.")
+    w.add("But {name} turned around and went back.", "{Name} stopped and ran back to help.")
+    w.say("friend", "sad", "Go on! You can still win!", "Don't stop for me!")
+    w.say("hero", "kind", "Friends come first.", "I would rather finish with you.", "We can finish together.")
+    w.add("{Name} helped {friend} up, and they crossed the finish line side by side. They came last.",
+          "Arm in arm, the two friends crossed the finish line. Everyone else had already finished.")
+    w.paragraph()
+    w.add("But the crowd cheered louder for them than for anyone else.",
+          "Everyone clapped and cheered for them anyway.")
+    w.maybe(0.5, "The judge gave {name} a special prize for being the kindest racer of all.",
+            "Later, {parent} gave {name} a big hug and said that {he} had done the best thing of all.")
+    w.add(
+        "{Name} did not win the race, but {he} felt like a winner anyway.",
+        "{Name} learned that being a good friend matters more than winning.",
+        "{Name} learned that kindness is the best kind of winning.",
+    )
+
+
+_NIGHT_TIMES = ("One night,", "One windy night,", "Late one night,", "One summer night,", "One quiet night,",
+                "The night before a big day,")
+_SLEEP_TROUBLES = (
+    "Every little sound seemed very loud", "{His} mind was full of thoughts about tomorrow",
+    "The moon was shining right into {his} eyes", "{His} bed felt too hot, then too cold",
+    "{He} was not one bit sleepy",
+)
+_DREAMS = (
+    "flying over the clouds", "a castle made of cake", "swimming with friendly whales", "a garden where the flowers sang",
+    "a train that went all the way to the moon", "a picnic with a friendly dragon", "a boat made of leaves",
+    "a snowy hill as big as a mountain", "a forest where the trees could talk",
+)
+
+
+def _plot_bedtime(w: _Writer) -> None:
+    w.slots.update(night=w.pick(_NIGHT_TIMES), sleep_trouble=w.fill(w.pick(_SLEEP_TROUBLES)), dream=w.pick(_DREAMS))
+    w.slots["cuddly"] = "soft blanket" if w.cast["hero"].is_animal else w.pick(("teddy bear", "stuffed bunny", "pillow"))
+    _introduce(w)
+    w.paragraph()
+    w.add("{night} {name} could not fall asleep.", "{night} {name} lay in bed with {his} eyes wide open.")
+    w.add("{sleep_trouble}.")
+    w.add("{He} tossed and turned.", "{He} hugged {his} {cuddly} tight.", "{He} counted sheep all the way to fifty.")
+    w.add("It did not help.", "But sleep would not come.")
+    w.say("hero", "sad", "I can't sleep!", "{parent}, are you awake?")
+    w.paragraph()
+    w.add("{parent} came in and sat on the edge of the bed.", "Soon {parent} tiptoed in.")
+    w.say("grown_up", "kind", "Let's look at the sky together.", "Shall I tell you a secret about the night?")
+    w.add("{parent} opened the curtains. The moon was round and bright, and the sky was full of stars.",
+          "They looked out of the window. A silver moon hung over the trees.")
+    w.say("grown_up", "kind", "The moon is a night-light for the whole world. Everyone is sleeping under it.",
+          "Every star is watching over someone. That one is watching over you.")
+    w.maybe(0.6, "They listened to the crickets singing in the grass.", "Far away, an owl hooted softly.",
+            "{parent} hummed a quiet song.")
+    w.paragraph()
+    w.add("Slowly, {name}'s eyes grew heavy.", "{Name} yawned a big yawn.")
+    w.say("hero", "scared", "Good night, moon.", "Will you stay a little longer?")
+    w.add("Soon {name} was fast asleep, dreaming of {dream}.",
+          "Before long, {name} was asleep. All night long, {he} dreamed of {dream}.")
+    w.maybe(0.5, "{parent} smiled and tucked the blanket around {him}.", "{parent} kissed {him} on the forehead.")
+
+
+_PETS = (  # (pet, food, the trouble it makes, how it shows it was not cared for)
+    ("puppy", "dog food", "chewed up {parent}'s slipper", "whined by its empty bowl"),
+    ("kitten", "cat food", "climbed up the curtains and could not get down", "meowed sadly by its empty bowl"),
+    ("hamster", "seeds", "escaped from its cage and hid inside a shoe", "sat very still in the corner of its cage"),
+    ("goldfish", "fish flakes", "splashed water all over the table", "swam in slow, sad circles"),
+    ("bunny", "fresh carrots", "nibbled the corner of the rug", "thumped its foot by its empty bowl"),
+    ("turtle", "crunchy lettuce", "crawled under the sofa and went to sleep", "hid inside its shell all day"),
+    ("parrot", "sunflower seeds", "learned to copy the doorbell", "ruffled its feathers and would not sing"),
+)
+
+
+def _plot_new_pet(w: _Writer) -> None:
+    pet, food, mischief, neglect = w.pick(_PETS)
+    w.slots.update(pet=pet, food=food, mischief=w.fill(mischief), neglect=neglect, a_pet=_a(pet))
+    while True:
+        w.slots["pet_name"] = w.pick(_ANIMAL_NAMES)
+        if w.slots["pet_name"] not in (w.slots["name"], w.slots["friend"]):
+            break
+    _time(w)
+    _introduce(w)
+    w.add("More than anything, {he} wanted a pet.", "{He} had wished for a pet for a very long time.")
+    w.paragraph()
+    w.add("{Time} {parent} came home with a box. Inside was a tiny {pet}!",
+          "{Time} {parent} had a surprise: {a_pet} of {his} very own!")
+    w.say("hero", "excited", "Can I keep it? I will take care of it every day!", "Is it really mine? Thank you!")
+    w.say("grown_up", "neutral", "A pet is a big job. You must give it {food} and fresh water every day.",
+          "Remember, a pet needs you. It needs {food}, water and lots of love.")
+    w.add("{Name} named the {pet} {pet_name}.", "{Name} decided to call the {pet} {pet_name}.")
+    w.maybe(0.5, "At first, everything was fun.", "For a few days, {name} did everything right.")
+    w.maybe(0.6, "One morning {pet_name} {mischief}, and everyone laughed.", "Once, {pet_name} {mischief}.")
+    w.paragraph()
+    w.add("But one day, {name} was so busy playing with {his} friend {friend} that {he} forgot all about {pet_name}.",
+          "But one busy day, {name} forgot to feed {pet_name}.")
+    w.add("In the evening, {pet_name} {neglect}.", "When {name} came home, {pet_name} {neglect}.")
+    _feel(w, happy=False)
+    w.maybe(0.5, "{Name} felt {feeling}.", "{Name}'s face went red.")
+    w.say("hero", "sad", "I forgot you, {pet_name}. I am so sorry.", "Oh no! You must be so hungry!")
+    w.add("{He} quickly gave {pet_name} some {food} and fresh water.",
+          "{He} ran to get the {food} and filled the bowl right up.")
+    w.paragraph()
+    w.add("Then {name} made a chart with a box for every day.", "{Name} asked {parent} to help {him} make a list.")
+    w.maybe(0.5, "Each time {he} fed {pet_name}, {he} drew a little star in the box.")
+    w.add(
+        "From then on, {name} never forgot {pet_name} again, and {pet_name} was the happiest {pet} in town.",
+        "{Name} learned that taking care of a pet means remembering it every single day.",
+    )
+
+
+_NEIGHBORS = (("Mister Lin", False), ("Miss Dot", True), ("Granny Wren", True), ("Mister Pike", False),
+              ("Missus Bell", True), ("Grandpa Joe", False), ("Miss Hazelwood", True), ("Mister Okafor", False))
+_NEIGHBOR_PROBLEMS = (  # (problem, how the hero helps)
+    ("could not carry {nhis} heavy bags of groceries up the steps", "carried the bags up the steps one by one"),
+    ("had lost {nhis} glasses", "looked everywhere, and at last found them on top of {neighbor}'s head"),
+    ("could not rake all the leaves in {nhis} yard", "raked the leaves into big piles"),
+    ("was too sick to walk {nhis} little dog", "walked the dog around the block every day that week"),
+    ("could not reach the apples on {nhis} tree", "climbed the ladder and picked a whole basket of apples"),
+    ("had a garden full of weeds", "pulled the weeds until the flowers had room to grow"),
+    ("was feeling lonely", "visited every afternoon to play cards and share a pot of tea"),
+)
+_REWARDS = ("gave {him} a warm slice of apple pie", "gave {him} a jar of homemade jam", "gave {him} a funny old hat",
+            "gave {him} a bag of lemon candies", "gave {him} a book with golden pages",
+            "taught {him} a card trick that nobody else knew", "told {him} a story about the olden days")
+
+
+def _plot_neighbor(w: _Writer) -> None:
+    neighbor, female = w.pick(_NEIGHBORS)
+    problem, help_ = w.pick(_NEIGHBOR_PROBLEMS)
+    w.slots.update(neighbor=neighbor, Neighbor=neighbor[0].upper() + neighbor[1:], nhe="she" if female else "he",
+                   nhis="her" if female else "his", nHe="She" if female else "He")
+    w.slots.update(problem=w.fill(problem), help=w.fill(help_), reward=w.fill(w.pick(_REWARDS)))
+    _time(w)
+    _introduce(w)
+    w.add("Next door lived {neighbor}, who was very old and walked with a cane.",
+          "{Neighbor} lived next door. {nHe} was very old and very kind.")
+    w.paragraph()
+    w.add("{Time} {name} saw that {neighbor} {problem}.", "{Time} {name} noticed that {neighbor} {problem}.")
+    w.add("{Neighbor} looked tired and sad.", "{Neighbor} sighed a long sigh.")
+    w.maybe(0.6, "{Name} wanted to go and play, but {he} stopped.", "{Name} thought about it for a moment.")
+    w.say("hero", "kind", "Can I help you, {neighbor}?", "Let me help!", "Don't worry. I can help you.")
+    w.add("{Neighbor} smiled a wrinkly smile.", "{Neighbor}'s eyes twinkled.")
+    w.paragraph()
+    w.add("So {name} {help}.", "{Name} {help}.")
+    w.maybe(0.5, "It was hard work, but {name} did not mind.", "{His} friend {friend} saw them and came to help too.")
+    w.add("Afterwards, {neighbor} {reward}.", "To say thank you, {neighbor} {reward}.")
+    w.add('"Thank you," said {neighbor}. "You have a kind heart."', '"What a helpful child you are," said {neighbor}.')
+    _feel(w, happy=True)
+    w.add(
+        "{Name} walked home feeling {feeling}. Helping someone had felt even better than playing.",
+        "After that, {name} visited {neighbor} every week, and they became the best of friends.",
+        "{Name} learned that small kind acts can make a big difference.",
+    )
+
+
+_GOALS = (  # (goal, arriving there)
+    ("the sea", "{Name} climbed over a sand dune, and there it was: the sea, blue and wide and sparkling"),
+    ("the top of the tallest hill", "{Name} reached the top of the hill and saw the whole valley, tiny houses and all"),
+    ("the place where the river began", "{Name} found a little spring bubbling up between the mossy stones"),
+    ("real snow", "{Name} climbed high into the mountains, and soft white flakes fell on {his} nose"),
+    ("the big waterfall", "{Name} heard a roar, and there was the waterfall, with a rainbow dancing in the spray"),
+    ("the field of sunflowers", "{Name} walked into a field of sunflowers that were much taller than {him}"),
+)
+_JOURNEY_HELPERS = (
+    "a frog showed {him} the stepping stones across a stream",
+    "a goose let {him} ride on its back over a wide lake",
+    "a snail told {him} that slow and steady gets you there",
+    "a squirrel shared an acorn when {he} was hungry",
+    "a wise old owl pointed the way with its wing",
+    "a friendly beaver built {him} a little bridge",
+    "a deer let {him} rest in the shade of a big tree",
+)
+
+
+def _plot_journey(w: _Writer) -> None:
+    goal, there = w.pick(_GOALS)
+    w.slots.update(goal=goal, there=w.fill(there))
+    helpers = w.rng.sample(_JOURNEY_HELPERS, 2)
+    w.slots.update(help1=w.fill(helpers[0]), help2=w.fill(helpers[1]))
+    _introduce(w)
+    w.add("{Name} had always wanted to see {goal}.", "{Name} dreamed every night of seeing {goal}.")
+    w.paragraph()
+    w.add("One morning, {he} packed a little bag and set off.", "One morning, {name} said goodbye to {parent} and set off.")
+    w.say("grown_up", "kind", "Be careful, and come home before dark.", "Take this snack for the way, and be safe.")
+    w.maybe(0.5, "The path was long.", "The path went up and down and around.")
+    w.add("On the way, {help1}.", "First, {help1}.")
+    w.add("Later, {help2}.", "Then {help2}.")
+    w.maybe(0.3, "{Name} thanked them both.", "{Name} said thank you and kept going.")
+    w.add("Then dark clouds came, and {name} felt small and far from home.",
+          "By lunchtime {name}'s legs were tired, and {he} almost turned back.")
+    w.say("hero", "scared", "Maybe I should go home.", "Is it much farther?")
+    w.add("But {he} took a deep breath and kept going.", "But {he} remembered {his} dream and walked on.")
+    w.paragraph()
+    w.add("At last, {there}.", "Finally, {there}.")
+    w.say("hero", "happy", "It is even more beautiful than I dreamed!", "I made it!")
+    w.add("{Name} stayed for a while. Then {he} went home before dark, just as {he} had promised.",
+          "When the sun began to set, {name} hurried home.")
+    w.add(
+        "That night, {he} told {parent} all about it. {Name} had seen {goal}, but the best part was coming home.",
+        "{Name} learned that big dreams are worth a long walk.",
+        "{Name} learned that a journey is easier with the help of friends along the way.",
     )
 
 
@@ -1100,6 +1415,11 @@ _PLOTS = (
     (_plot_surprise, 0.8, True),
     (_plot_garden, 0.7, True),
     (_plot_honesty, 0.7, False),
+    (_plot_race, 0.8, True),
+    (_plot_bedtime, 0.8, True),
+    (_plot_new_pet, 0.8, False),
+    (_plot_neighbor, 0.7, False),
+    (_plot_journey, 0.8, True),
 )
 _PLOT_CUM_WEIGHTS = tuple(itertools.accumulate(weight for _, weight, _ in _PLOTS))
 
