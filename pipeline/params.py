@@ -214,8 +214,10 @@ class TrainParams(Section):
                 f"train.min_learning_rate ({self.min_learning_rate}) is above train.learning_rate "
                 f"({self.learning_rate}); lower it (0 decays to zero)"
             )
-        if self.warmup_steps > self.max_steps:
-            raise ValueError(f"train.warmup_steps ({self.warmup_steps}) exceeds train.max_steps ({self.max_steps})")
+        if self.warmup_steps >= self.max_steps:
+            raise ValueError(
+                f"train.warmup_steps ({self.warmup_steps}) must be smaller than train.max_steps ({self.max_steps})"
+            )
         return self
 
 
