@@ -28,7 +28,7 @@ TOP_TOKENS = 20
 
 
 def _special_markers(tokenizer) -> dict[int, str]:
-    """Token id -> visible marker; when BOS and EOS share an id (GPT-2) it is shown as ⟨EOS⟩."""
+    """Token id -> visible marker (EOS wins where BOS and EOS share an id, as in GPT-2)."""
     markers = {}
     for role in ("pad", "bos", "eos"):
         token_id = getattr(tokenizer, f"{role}_token_id")
@@ -37,18 +37,27 @@ def _special_markers(tokenizer) -> dict[int, str]:
     return markers
 
 
-def decode_visible(tokenizer, ids: np.ndarray, markers: dict[int, str]) -> str:
-    """Decode `ids`, replacing special tokens by markers and breaking the line after each EOS."""
+def decode_visible(tokenizer, ids: np.ndarray, markers: dict[int, str], bos_eos_seen: int | None = None) -> str:
+    """Decode `ids` with special tokens replaced by markers and a line break after each EOS.
+
+    `bos_eos_seen`: when BOS and EOS share one id and documents start with BOS, how many of those tokens precede
+    `ids` in the stream; they alternate BOS, EOS, BOS, ... so the count tells which is which.
+    """
     parts, run = [], []
-    eos = tokenizer.eos_token_id
+    eos, bos = tokenizer.eos_token_id, tokenizer.bos_token_id
     for token_id in ids.tolist():
-        if token_id in markers:
-            if run:
-                parts.append(tokenizer.decode(run, skip_special_tokens=False))
-                run = []
-            parts.append(markers[token_id] + ("\n" if token_id == eos else ""))
-        else:
+        if token_id not in markers:
             run.append(token_id)
+            continue
+        if run:
+            parts.append(tokenizer.decode(run, skip_special_tokens=False))
+            run = []
+        if token_id == eos and bos_eos_seen is not None:
+            is_bos = bos_eos_seen % 2 == 0
+            bos_eos_seen += 1
+            parts.append(SPECIAL_MARKERS["bos"] if is_bos else SPECIAL_MARKERS["eos"] + "\n")
+        else:
+            parts.append(markers[token_id] + ("\n" if token_id == eos else ""))
     if run:
         parts.append(tokenizer.decode(run, skip_special_tokens=False))
     return "".join(parts)
@@ -57,21 +66,25 @@ def decode_visible(tokenizer, ids: np.ndarray, markers: dict[int, str]) -> str:
 def render_dump(packed: PackedTokens, tokenizer, num_windows: int, window: int) -> str:
     """The first `num_windows` windows of `window` tokens, decoded, each under a header line."""
     markers = _special_markers(tokenizer)
+    add_bos = bool(packed.meta.get("add_bos"))
+    shared = add_bos and tokenizer.bos_token_id == tokenizer.eos_token_id
     total = len(packed)
     lines = [
         f"# {packed.path.name}: {total:,} tokens, {packed.meta['num_documents']:,} documents; first "
         f"{num_windows} windows of {window} tokens. ⟨EOS⟩ ends a document" + (", ⟨BOS⟩ starts one" if
-        packed.meta.get("add_bos") else "") + ".",
+        add_bos else "") + ".",
         "",
     ]
+    seen = 0
     for i in range(num_windows):
         start = i * window
         if start >= total:
             break
         ids = np.asarray(packed.tokens[start : start + window])
         lines.append(f"{'=' * 30} window {i}: tokens {start}..{start + len(ids) - 1} {'=' * 30}")
-        lines.append(decode_visible(tokenizer, ids, markers))
+        lines.append(decode_visible(tokenizer, ids, markers, seen if shared else None))
         lines.append("")
+        seen += int((ids == tokenizer.eos_token_id).sum())
     return "\n".join(lines)
 
 

@@ -35,3 +35,14 @@ def bpe(documents) -> BpeTokenizer:
 @pytest.fixture(scope="session")
 def ascii_tokenizer() -> StrippedAsciiTokenizer:
     return StrippedAsciiTokenizer()
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _datasets_cache_in_tmp(tmp_path_factory):
+    """Keep the Arrow caches `datasets` writes for local files out of ~/.cache."""
+    import datasets
+
+    old = datasets.config.HF_DATASETS_CACHE
+    datasets.config.HF_DATASETS_CACHE = tmp_path_factory.mktemp("hf_datasets_cache")
+    yield
+    datasets.config.HF_DATASETS_CACHE = old
