@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import itertools
 import random
+import re
 from dataclasses import dataclass
 
 # --------------------------------------------------------------------------------------------------------------
@@ -107,6 +108,18 @@ _HUMAN_HOMES = (
     "in a house with a big garden full of flowers",
     "in a small house next to a park",
     "in a busy neighborhood full of children",
+)
+_HAIR = ("curly red", "long black", "short brown", "straight golden", "wild, fuzzy", "shiny dark", "bouncy orange",
+         "soft blond", "messy brown")
+_HUMAN_LOOKS = (
+    "a big smile", "freckles on {his} nose", "round glasses", "a laugh like a tinkling bell", "rosy cheeks",
+    "a gap where {his} front tooth used to be", "bright green eyes", "a dimple in each cheek", "muddy knees",
+    "a red cap that {he} wore every day", "a hundred questions every morning",
+)
+_ANIMAL_LOOKS = (
+    "soft gray fur and a very fluffy tail", "bright, shiny eyes and a twitchy nose", "a white spot on {his} chest",
+    "the longest whiskers in the whole family", "tiny ears that wiggled when {he} laughed", "big, curious eyes",
+    "a coat as soft as a cloud", "a little stripe down {his} back", "feet that were always a bit muddy",
 )
 _CHARACTER_ADJECTIVES = (
     "curious", "cheerful", "kind", "shy", "brave", "clever", "gentle", "playful", "happy", "friendly", "quiet",
@@ -231,7 +244,7 @@ _TREATS = (
 # Speech verbs by final punctuation and mood. A verb with a space ("said softly") always follows the speaker.
 _SPEECH_VERBS = {
     ".": {
-        "neutral": ("said", "said", "replied", "answered", "explained", "added"),
+        "neutral": ("said", "said", "replied", "answered", "explained"),
         "happy": ("said happily", "laughed", "giggled", "said with a smile", "beamed", "grinned"),
         "sad": ("sighed", "sniffled", "said sadly", "said quietly", "mumbled"),
         "scared": ("whispered", "said in a small voice", "whimpered", "said with a shiver"),
@@ -270,12 +283,13 @@ def _article(phrase: str) -> str:
     return "an" if word[0] in "aeiou" else "a"
 
 
+_SENTENCE_END = re.compile(r"[.!?] ")
+
+
 def _split_first_sentence(line: str) -> tuple[str, str]:
     """'Oh no! My kite is stuck.' -> ('Oh no!', 'My kite is stuck.'); a one-sentence line -> (line, '')."""
-    for i, ch in enumerate(line[:-1]):
-        if ch in ".!?" and line[i + 1] == " ":
-            return line[: i + 1], line[i + 2 :]
-    return line, ""
+    match = _SENTENCE_END.search(line)
+    return (line[: match.start() + 1], line[match.end() :]) if match else (line, "")
 
 
 def _a(phrase: str) -> str:
@@ -444,9 +458,20 @@ def _introduce(w: _Writer, liking: str | None = None) -> None:
         "In a faraway land, there lived {a_desc} called {name}.",
         "Not so long ago, there was {a_desc} named {name}.",
         "Once there was {a_desc} called {name}.",
+        "There was once {a_desc} named {name}, who lived {home}.",
+        "Once upon a time, in a land of green hills and blue rivers, there lived {a_desc} named {name}.",
+        "Far away, beyond the tall mountains, lived {a_desc} called {name}.",
+        "Have you ever met {a_desc} named {name}?",
+        "This is a story about {a_desc} named {name}.",
     )
-    if "{home}" not in w.paragraphs[-1][-1] and hero.home not in w.paragraphs[-1][-1]:
+    if hero.home not in w.paragraphs[-1][-1]:
         w.maybe(0.2, "{He} lived {home}.", "{He} lived {home} with {his} family.", "{His} home was {home}.")
+    if w.chance(0.3):
+        if hero.is_animal:
+            w.slots["looks"] = w.fill(w.pick(_ANIMAL_LOOKS))
+        else:
+            w.slots["looks"] = f"{w.pick(_HAIR)} hair and {w.fill(w.pick(_HUMAN_LOOKS))}"
+        w.add("{He} had {looks}.")
     if liking:
         w.add(liking)
     elif w.chance(0.6):
@@ -744,7 +769,8 @@ def _plot_trip(w: _Writer) -> None:
     _time(w)
     _introduce(w)
     w.paragraph()
-    w.add("{Time} {parent} had a surprise.", "{Name} woke up very early one morning. It was a special day.")
+    w.add("{Time} {parent} had a surprise.", "{Name} woke up very early one morning. It was a special day.",
+          "{Name} jumped out of bed one morning, because today was a special day.")
     w.say("grown_up", "happy", "Today we are going {to_dest}!", "Put on your shoes. We are going on a trip {to_dest}!")
     w.say("hero", "excited", "Hooray! Can {friend} come too?", "Really? I have always wanted to go!", "Yay! Let's go right now!")
     w.maybe(0.5, "{friend} came along too, and the two friends could not stop giggling.")
@@ -893,7 +919,8 @@ def _plot_skill(w: _Writer) -> None:
     w.maybe(0.6, "Some days were good, and some days were not.", "Little by little, it got easier.",
           "Sometimes {he} wanted to quit, but {he} kept going.")
     w.paragraph()
-    w.add("Then one day, it happened. {Name} could {skill}!", "One morning, {name} tried again, and this time it worked!")
+    w.add("Then one day, it happened. {Name} could {skill}!", "One morning, {name} tried again, and this time it worked!",
+          "Weeks later, {name} tried once more. This time, everything went right.")
     w.say("hero", "happy", "I did it! I really did it!", "Look at me! I can {skill}!", "Did you see that?")
     _feel(w, happy=True)
     w.maybe(0.6, "{Name} felt so {feeling}.", "Everyone cheered.", "{friend} jumped up and down and clapped.")
@@ -1102,7 +1129,8 @@ def _plot_garden(w: _Writer) -> None:
     w.add("So {name} waited.", "So {name} kept watering it.")
     w.maybe(0.3, "{He} pulled the weeds.", "{He} sang to it every morning.", "{He} chased away a hungry bird.")
     w.add("One day, {he} saw a tiny green shoot poking out of the ground.",
-          "Then one morning there was a little green sprout!")
+          "Then one morning there was a little green sprout!",
+          "At last, two tiny leaves pushed up through the dirt.")
     w.say("hero", "excited", "It's growing! It's really growing!", "Come and see! It's alive!")
     w.maybe(0.7, "Weeks went by, and the sprout grew and grew.", "The summer went by, and it kept growing.")
     w.paragraph()
@@ -1154,7 +1182,7 @@ def _plot_honesty(w: _Writer) -> None:
     w.add("At last, {name} went to {parent}.", "Finally, {name} could not keep the secret any longer.")
     w.say("hero", "sad", "It was me. I did it by accident, and then I hid. I am sorry.",
           "I have to tell you something. It was me, and I was scared to say so.")
-    w.add("{parent} was quiet for a moment. Then {phe} hugged {him}.", "{parent} knelt down and looked at {him} kindly.")
+    w.add("{parent} was quiet for a moment. Then {phe} hugged {name}.", "{parent} knelt down and looked at {him} kindly.")
     w.say("grown_up", "kind", "Thank you for telling me the truth. Accidents happen. Telling the truth is what matters.",
           "I am proud of you for being honest. Let's fix it together.")
     w.add("Together, they cleaned up.", "They fixed what they could, and {name} helped.")
@@ -1192,7 +1220,8 @@ def _plot_race(w: _Writer) -> None:
           "{Time} everyone gathered for {race}. There was {prize} for the winner.")
     w.say("hero", "excited", "I am going to win!", "That prize is going to be mine!")
     w.add("{His} friend {friend} was racing too.", "{friend} stood next to {him} at the starting line.")
-    w.add('"Ready, set, go!" called the judge.', '"On your marks, get set, go!" shouted the judge.')
+    w.add('"Ready, set, go!" called the judge.', '"On your marks, get set, go!" shouted the judge.',
+          "The judge blew a whistle, and the race began.", '"Three, two, one, go!" cried the judge.')
     w.add("{Name} {moved} as fast as {he} could. Soon {he} was in front!",
           "Off they went! {Name} {moved} faster than everyone else.")
     w.paragraph()
@@ -1205,10 +1234,12 @@ def _plot_race(w: _Writer) -> None:
     w.say("friend", "sad", "Go on! You can still win!", "Don't stop for me!")
     w.say("hero", "kind", "Friends come first.", "I would rather finish with you.", "We can finish together.")
     w.add("{Name} helped {friend} up, and they crossed the finish line side by side. They came last.",
-          "Arm in arm, the two friends crossed the finish line. Everyone else had already finished.")
+          "Arm in arm, the two friends crossed the finish line. Everyone else had already finished.",
+          "{Name} put {friend}'s arm over {his} shoulder, and slowly they reached the end together. They were the very last.")
     w.paragraph()
     w.add("But the crowd cheered louder for them than for anyone else.",
-          "Everyone clapped and cheered for them anyway.")
+          "Everyone clapped and cheered for them anyway.",
+          "Then something wonderful happened. One by one, everyone began to clap for them.")
     w.maybe(0.5, "The judge gave {name} a special prize for being the kindest racer of all.",
             "Later, {parent} gave {name} a big hug and said that {he} had done the best thing of all.")
     w.add(
@@ -1240,13 +1271,15 @@ def _plot_bedtime(w: _Writer) -> None:
     w.add("{night} {name} could not fall asleep.", "{night} {name} lay in bed with {his} eyes wide open.")
     w.add("{sleep_trouble}.")
     w.add("{He} tossed and turned.", "{He} hugged {his} {cuddly} tight.", "{He} counted sheep all the way to fifty.")
-    w.add("It did not help.", "But sleep would not come.")
+    w.add("It did not help.", "But sleep would not come.", "That did not work either.", "{His} eyes stayed wide open.")
     w.say("hero", "sad", "I can't sleep!", "{parent}, are you awake?")
     w.paragraph()
     w.add("{parent} came in and sat on the edge of the bed.", "Soon {parent} tiptoed in.")
     w.say("grown_up", "kind", "Let's look at the sky together.", "Shall I tell you a secret about the night?")
     w.add("{parent} opened the curtains. The moon was round and bright, and the sky was full of stars.",
-          "They looked out of the window. A silver moon hung over the trees.")
+          "They looked out of the window. A silver moon hung over the trees.",
+          "{parent} pulled back the curtains. The stars twinkled like tiny lamps.",
+          "Together they peeked outside. The whole garden was silver in the moonlight.")
     w.say("grown_up", "kind", "The moon is a night-light for the whole world. Everyone is sleeping under it.",
           "Every star is watching over someone. That one is watching over you.")
     w.maybe(0.6, "They listened to the crickets singing in the grass.", "Far away, an owl hooted softly.",
