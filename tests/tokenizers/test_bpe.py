@@ -87,6 +87,10 @@ def test_save_load_and_fingerprint(bpe, corpus, tmp_path):
     other_specials = BpeTokenizer.train(iter(corpus), 400, special_tokens={"bos": "<s>", "eos": "</s>", "pad": None})
     assert other_specials.fingerprint() != bpe.fingerprint()
     assert (other_specials.bos_token_id, other_specials.eos_token_id, other_specials.pad_token_id) == (0, 1, None)
+    eos_only = BpeTokenizer.train(iter(corpus), 300, special_tokens={"eos": "</s>"})
+    assert (eos_only.bos_token_id, eos_only.eos_token_id) == (None, 0)
+    with pytest.raises(ValueError, match="no BOS token"):
+        eos_only.encode("a", add_bos=True)
 
 
 def test_train_streams_from_a_generator():

@@ -85,3 +85,22 @@ def test_load_without_tokenizer_fails_clearly(tmp_path):
     (tmp_path / "ailab_tokenizer.json").write_text(json.dumps({"kind": "bpe", "class": "BpeTokenizer"}))
     with pytest.raises(FileNotFoundError, match="tokenizer.json is missing"):
         load_tokenizer(tmp_path)
+
+
+@pytest.mark.parametrize("kind", TOKENIZER_KINDS)
+def test_interface_edge_cases(kind):
+    import numpy as np
+    import torch
+
+    tokenizer = train_tokenizer(kind, make_corpus(100, seed=7), None if kind == "ascii" else 320)
+    assert tokenizer.encode_batch([]) == [] and tokenizer.encode("") == [] and tokenizer.decode([]) == ""
+    ids = tokenizer.encode("hi there")
+    assert tokenizer.decode(np.array(ids)) == tokenizer.decode(torch.tensor(ids)) == "hi there"
+    with pytest.raises(ValueError, match="1-D"):
+        tokenizer.decode(torch.tensor([ids, ids]))
+    with pytest.raises(ValueError, match="return_tensors"):
+        tokenizer.encode("hi", return_tensors="np")
+    with pytest.raises(TypeError, match="single str"):
+        tokenizer.encode_batch("hi")
+    with pytest.raises(ValueError, match="out of range"):
+        tokenizer.id_to_token(-1)
