@@ -54,7 +54,7 @@ def evaluate_language_model(
 
     total_nats = 0.0
     total_predicted = 0
-    for batch in tqdm(batches, desc="evaluate", unit="batch", disable=not progress, leave=False):
+    for batch in tqdm(batches, desc="evaluate", unit="batch", disable=None if progress else True, leave=False):
         x = torch.from_numpy(np.stack([np.asarray(tokens[s : s + window], dtype=np.int64) for s in batch]))
         x = x.to(device)  # (B, window)
         out = model(x, labels=x)

@@ -157,6 +157,21 @@ def test_param_changes_rerun_only_dependent_stages(pipeline):
         assert f"Running stage '{stage}'" not in out
 
 
+def test_dvc_experiments_become_comparable_mlflow_runs(pipeline):
+    from mlflow.tracking import MlflowClient
+
+    run(["dvc", "exp", "run", "-n", "lr-low", "-S", "train.learning_rate=0.001"], pipeline)
+    client = MlflowClient(tracking_uri=f"sqlite:///{pipeline / 'mlflow.db'}")
+    experiment = client.get_experiment_by_name("ailab")
+    runs = client.search_runs([experiment.experiment_id], "tags.`dvc.exp_name` = 'lr-low'")
+    assert len(runs) == 1
+    assert runs[0].data.params["train.learning_rate"] == "0.001"
+    assert runs[0].data.tags["dvc.stage"] == "train"
+    assert {"val_loss", "bits_per_byte"} <= set(runs[0].data.metrics)
+    others = client.search_runs([experiment.experiment_id], "tags.`dvc.stage` = 'train'")
+    assert {r.data.params["train.learning_rate"] for r in others} >= {"0.001", "0.002"}
+
+
 def test_bad_params_stop_a_stage_before_any_work(pipeline, tmp_path):
     bad = tmp_path / "bad.yaml"
     params = yaml.safe_load((pipeline / "params.yaml").read_text())
