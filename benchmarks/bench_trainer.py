@@ -4,7 +4,8 @@ For each model size it times, on the same batches and precision:
 - `model step`: forward + backward + clip + AdamW + zero_grad in a plain loop on batches already on the device;
 - `trainer`: `Trainer.train` steady state (data indexing and collation, loss sync, logging every 10 steps,
   callbacks), measured between `on_step_end` events after the warmup steps;
-both as the median step time (robust to other jobs on a shared machine);
+both as the median step time, in wall-clock seconds and in this process's CPU seconds (with --threads 1 on a CPU
+shared with other jobs, CPU time measures the work done and is not inflated by waiting for a core);
 - one checkpoint save (model + optimizer + RNG + metadata), reported separately.
 
     python benchmarks/bench_trainer.py                       # default (params.yaml model) + GPT-2 12L/768, no compile
@@ -65,10 +66,21 @@ class WindowDataset(torch.utils.data.Dataset):
 
 class StepClock(TrainerCallback):
     def __init__(self) -> None:
-        self.times: list[float] = []
+        self.times: list[tuple[float, float]] = []
 
     def on_step_end(self, state) -> None:
-        self.times.append(time.perf_counter())
+        self.times.append(now())
+
+
+def now() -> tuple[float, float]:
+    """(wall-clock, process CPU) seconds."""
+    return time.perf_counter(), time.process_time()
+
+
+def median_steps(times: list[tuple[float, float]]) -> tuple[float, float]:
+    """Median (wall, CPU) seconds between consecutive time stamps."""
+    pairs = list(zip(times, times[1:]))
+    return (statistics.median(b[0] - a[0] for a, b in pairs), statistics.median(b[1] - a[1] for a, b in pairs))
 
 
 def sync(device: torch.device) -> None:
@@ -77,14 +89,14 @@ def sync(device: torch.device) -> None:
 
 
 def model_step_seconds(size: Size, dataset: WindowDataset, device: torch.device, precision: str, compile: bool,
-                       warmup: int, steps: int) -> float:
+                       warmup: int, steps: int) -> tuple[float, float]:
     """Median seconds per fwd+bwd+clip+AdamW step of a plain loop (batches pre-loaded on the device)."""
     torch.manual_seed(0)
     model = GPT2Model(size.config).to(device)
     optimizer = build_optimizer(model, learning_rate=1e-4, weight_decay=0.1, betas=(0.9, 0.95), device=device)
     step_model = torch.compile(model) if compile else model
     batches = [dataset.data[i * size.batch_size:(i + 1) * size.batch_size].to(device) for i in range(warmup + steps)]
-    times = [time.perf_counter()]
+    times = [now()]
     for x in batches:
         with autocast_context(precision, device):
             loss = step_model(x, labels=x).loss
@@ -93,13 +105,13 @@ def model_step_seconds(size: Size, dataset: WindowDataset, device: torch.device,
         optimizer.step()
         optimizer.zero_grad(set_to_none=True)
         sync(device)
-        times.append(time.perf_counter())
-    return statistics.median(b - a for a, b in zip(times[warmup:], times[warmup + 1:]))
+        times.append(now())
+    return median_steps(times[warmup:])
 
 
 def trainer_step_seconds(size: Size, dataset: WindowDataset, device: torch.device, compile: bool, warmup: int,
-                         steps: int) -> tuple[float, float]:
-    """Median seconds per Trainer step in steady state, and the seconds one checkpoint save takes."""
+                         steps: int) -> tuple[tuple[float, float], float]:
+    """Median (wall, CPU) seconds per Trainer step in steady state, and the seconds one checkpoint save takes."""
     torch.manual_seed(0)
     clock = StepClock()
     with tempfile.TemporaryDirectory() as out:
@@ -110,8 +122,7 @@ def trainer_step_seconds(size: Size, dataset: WindowDataset, device: torch.devic
         start = time.perf_counter()
         trainer._save_checkpoint()
         save_seconds = time.perf_counter() - start
-    steady = clock.times[warmup - 1:]
-    return statistics.median(b - a for a, b in zip(steady, steady[1:])), save_seconds
+    return median_steps(clock.times[warmup - 1:]), save_seconds
 
 
 def main() -> None:
@@ -134,21 +145,22 @@ def main() -> None:
     name = torch.cuda.get_device_name(device) if device.type == "cuda" else platform.processor() or "cpu"
     print(f"device {device} ({name}), precision {precision}, torch {torch.__version__}, threads "
           f"{torch.get_num_threads()}")
-    print("| model | batch × seq | compile | model step (ms) | trainer step (ms) | overhead | trainer tokens/s "
-          "| MFU | checkpoint save (s) |")
+    print("| model | batch × seq | compile | model step wall / CPU (ms) | trainer step wall / CPU (ms) "
+          "| overhead wall / CPU | trainer tokens/s (wall) | MFU | checkpoint save (s) |")
     print("|---|---|---|---|---|---|---|---|---|")
     for key in a.sizes.split(","):
         size = sizes(device)[key]
         steps = a.steps or (30 if key == "default" or device.type == "cuda" else 4)
         dataset = WindowDataset((a.warmup + steps) * size.batch_size, size.seq_len, size.config.vocab_size)
         for compile in compile_modes:
-            raw = model_step_seconds(size, dataset, device, precision, compile, a.warmup, steps)
-            step, save = trainer_step_seconds(size, dataset, device, compile, a.warmup, steps)
+            raw, raw_cpu = model_step_seconds(size, dataset, device, precision, compile, a.warmup, steps)
+            (step, step_cpu), save = trainer_step_seconds(size, dataset, device, compile, a.warmup, steps)
             tokens_per_s = size.batch_size * size.seq_len / step
             flops = GPT2Model(size.config).flops_per_token(size.seq_len) if peak else math.nan
             mfu = f"{flops * tokens_per_s / peak:.1%}" if peak else "n/a"
             print(f"| {size.name} | {size.batch_size} × {size.seq_len} | {'yes' if compile else 'no'} "
-                  f"| {raw * 1e3:.1f} | {step * 1e3:.1f} | {(step - raw) / raw:+.1%} | {tokens_per_s:,.0f} "
+                  f"| {raw * 1e3:.1f} / {raw_cpu * 1e3:.1f} | {step * 1e3:.1f} / {step_cpu * 1e3:.1f} "
+                  f"| {(step - raw) / raw:+.1%} / {(step_cpu - raw_cpu) / raw_cpu:+.1%} | {tokens_per_s:,.0f} "
                   f"| {mfu} | {save:.2f} |", flush=True)
 
 

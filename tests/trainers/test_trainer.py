@@ -211,3 +211,22 @@ def test_csv_logger_keeps_one_row_per_step_and_drops_rows_past_the_resumed_step(
     assert [(r["loss"], r["eval_loss"]) for r in resumed] == [(r["loss"], r["eval_loss"]) for r in straight]
     tsv = CsvLoggerCallback(tmp_path / "metrics.tsv")
     assert tsv.delimiter == "\t"
+
+
+def test_a_crash_mid_save_leaves_earlier_checkpoints_and_no_partial_folder(tmp_path):
+    trainer = Trainer(tiny_model(), None, tiny_config(tmp_path, max_steps=4, save_steps=2), TokenWindows(64),
+                      callbacks=[])
+    real_save = trainer.model.save_pretrained
+    calls = []
+
+    def save_then_crash(directory):
+        calls.append(directory)
+        real_save(directory)
+        if len(calls) == 2:
+            raise OSError("disk full")
+
+    trainer.model.save_pretrained = save_then_crash
+    with pytest.raises(OSError, match="disk full"):
+        trainer.train()
+    assert [p.name for p in tmp_path.iterdir()] == ["checkpoint-2"]
+    assert load_training_state(tmp_path / "checkpoint-2")["trainer"]["global_step"] == 2
