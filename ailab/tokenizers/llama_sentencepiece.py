@@ -54,11 +54,27 @@ def _encode_threads() -> int:
     return os.cpu_count() or 1
 
 
-def _checked_texts(texts: Iterable[str]) -> Iterable[str]:
-    for text in texts:
-        if not isinstance(text, str):
-            raise TypeError(f"training texts must be str, got {type(text).__name__}: {text!r:.80}")
-        yield text
+class _TrainingTexts:
+    """Iterator over the training texts that keeps the first error: SentencePiece turns it into a RuntimeError."""
+
+    def __init__(self, texts: Iterable[str]) -> None:
+        self._texts = iter(texts)
+        self.error: BaseException | None = None
+
+    def __iter__(self) -> _TrainingTexts:
+        return self
+
+    def __next__(self) -> str:
+        try:
+            text = next(self._texts)
+            if not isinstance(text, str):
+                raise TypeError(f"training texts must be str, got {type(text).__name__}: {text!r:.80}")
+        except StopIteration:
+            raise
+        except BaseException as error:
+            self.error = error
+            raise
+        return text
 
 
 class LlamaTokenizer(Tokenizer):
@@ -101,10 +117,11 @@ class LlamaTokenizer(Tokenizer):
                 f"vocab_size must be an int >= {minimum} (3 special + 256 byte tokens + characters), got {vocab_size!r}"
             )
         model = io.BytesIO()
+        documents = _TrainingTexts(texts)
         spm.set_random_generator_seed(seed)
         try:
             spm.SentencePieceTrainer.train(
-                sentence_iterator=iter(_checked_texts(texts)),
+                sentence_iterator=documents,
                 model_writer=model,
                 vocab_size=vocab_size,
                 input_sentence_size=input_sentence_size,
@@ -115,10 +132,11 @@ class LlamaTokenizer(Tokenizer):
                 **TRAINER_SETTINGS,
             )
         except RuntimeError as error:
-            raise ValueError(
-                f"SentencePiece could not train a {vocab_size}-token vocabulary: {error}. "
-                "vocab_size must be at least the number of distinct characters in the corpus + 259."
-            ) from error
+            if documents.error is not None:
+                raise documents.error from None
+            hint = " Raise vocab_size to at least the number of distinct characters + 259." if (
+                "required_chars" in str(error)) else ""
+            raise ValueError(f"SentencePiece could not train a {vocab_size}-token vocabulary: {error}.{hint}") from error
         return cls(model_proto=model.getvalue())
 
     def __getstate__(self) -> dict[str, Any]:

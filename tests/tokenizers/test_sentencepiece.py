@@ -95,6 +95,8 @@ def test_long_multiline_documents_are_trained_on():
 
 def test_small_corpus_gives_fewer_tokens_and_bad_sizes_fail_clearly(training_docs):
     assert LlamaTokenizer.train(iter(training_docs[:50]), vocab_size=2000).vocab_size < 2000
+    with pytest.raises(TypeError, match="training texts must be str, got bytes"):
+        LlamaTokenizer.train(iter(training_docs + [b"bytes"]), vocab_size=400)
     with pytest.raises(ValueError, match="distinct characters"):
         LlamaTokenizer.train(iter(training_docs), vocab_size=270)
     with pytest.raises(ValueError, match="vocab_size must be an int"):
