@@ -240,7 +240,7 @@ class GenerateParams(Section):
     """Prompts to continue."""
     num_samples: int = Field(default=2, gt=0)
     """Samples per prompt."""
-    max_new_tokens: int = Field(default=120, gt=0)
+    max_new_tokens: int = Field(default=100, gt=0)
     """New tokens per sample (capped by the model's context)."""
     temperature: float = Field(default=0.8, ge=0)
     """Softmax temperature; 0 is greedy."""
