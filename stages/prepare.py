@@ -19,9 +19,10 @@ SPLITS = ("train", "validation")
 
 @reports_errors
 def main(params: ParamsOption = Path("params.yaml")) -> None:
-    """Tokenize the `data` corpus with artifacts/tokenizer and pack it into artifacts/corpus/{train,validation}.bin.
+    """Tokenize the `data` corpus with artifacts/tokenizer, in parallel, and pack each split into one token file.
 
-    Each token file has a JSON sidecar (dtype, vocab size, tokenizer fingerprint, token/document/byte counts).
+    Writes artifacts/corpus/{train,validation}.bin, each with a JSON sidecar (dtype, vocab size, tokenizer
+    fingerprint, token/document/byte counts), and reports/prepare/stats.json; logs an MLflow run.
     """
     config = load_params(params)
     paths = PipelinePaths()
