@@ -140,13 +140,17 @@ _TOYS = (
     "stuffed dragon", "jump rope", "ribbon", "hair clip", "bracelet", "necklace", "toy dinosaur", "bell", "flute",
     "harmonica", "magnifying glass", "compass", "sticker book", "lunch box", "backpack", "umbrella", "toy airplane",
     "puppet", "wooden horse", "music box", "pinwheel", "sailboat", "balloon", "bucket", "shovel", "crown",
-    "flashlight", "paintbrush", "pencil case", "toy rocket", "bouncy ball",
+    "flashlight", "paintbrush", "pencil case", "toy rocket", "bouncy ball", "kazoo", "toy tractor", "glove puppet",
+    "snow globe", "wind-up mouse", "toy fire truck", "wooden sword", "hula hoop", "toy telescope", "rag doll",
+    "water bottle", "feather pen", "toy xylophone", "pocket mirror", "knitted hat", "toy penguin", "butterfly net",
 )
 _OUTDOOR_SPOTS = (
     "under a bush", "behind a big rock", "in the tall grass", "under a pile of leaves", "next to an old bench",
     "inside a hollow log", "by the edge of the water", "under the slide", "beneath a picnic table",
     "near a patch of flowers", "behind a tree", "in a muddy puddle", "under a wooden bridge", "beside the fence",
     "in a thorny hedge", "up in the branches of a tree", "under a flat stone", "in a clump of clover",
+    "behind a haystack", "between two mossy roots", "inside an empty flowerpot", "under a wheelbarrow",
+    "in a bed of tulips", "next to a sleeping cow", "at the bottom of a sandy hole", "on top of a tree stump",
 )
 _INDOOR_SPOTS = (
     "under the bed", "behind the sofa", "in the toy box", "under a cushion", "in the laundry basket",
@@ -158,7 +162,8 @@ _JUNK = (
     "a muddy old sock", "a sleepy snail", "a pile of acorns", "an empty snail shell", "a lost button",
     "a spider spinning its web", "a shiny penny", "a few crumbs", "a pinecone", "a lonely glove", "a dusty spoon",
     "a crumpled drawing", "a beetle", "an old key", "a rubber band", "a feather", "a round pebble", "a bottle cap",
-    "some dust", "a paper boat", "a sleeping ladybug", "a broken crayon",
+    "some dust", "a paper boat", "a sleeping ladybug", "a broken crayon", "a curly worm", "a lost marble",
+    "an old boot", "a soggy leaf", "a bird's feather", "a grumpy toad", "a tangle of string", "an acorn cap",
 )
 # (noun, "at" phrase, "to" phrase). All outdoor, so the outdoor spots fit.
 _PLACES = (
@@ -180,18 +185,29 @@ _PLACES = (
     ("square", "in the town square", "to the town square"),
     ("campsite", "at the campsite", "to the campsite"),
     ("valley", "in the valley", "down to the valley"),
+    ("harbor", "at the harbor", "down to the harbor"),
+    ("island", "on the little island", "out to the little island"),
+    ("village green", "on the village green", "to the village green"),
+    ("sunflower field", "in the sunflower field", "to the sunflower field"),
+    ("riverbank", "on the riverbank", "down to the riverbank"),
+    ("cliff top", "on the cliff top", "up to the cliff top"),
 )
 _HELPER_CREATURES = (
     "a wise old owl", "a friendly duck", "a busy squirrel", "a sleepy cat", "a little robin", "a gray goose",
     "a kind old dog", "a chatty parrot", "a tired turtle", "a nosy crow", "a tiny mouse", "a fluffy sheep",
-    "a jolly frog", "a slow snail", "a curious goat",
+    "a jolly frog", "a slow snail", "a curious goat", "a sleepy bat", "a hungry pigeon", "a polite hedgehog",
+    "a bossy hen", "a gentle cow", "a shy rabbit",
 )
-_FEELINGS_SAD = ("sad", "upset", "worried", "gloomy", "unhappy", "miserable", "heartbroken", "lonely")
-_FEELINGS_HAPPY = ("happy", "glad", "joyful", "proud", "delighted", "cheerful", "thrilled", "grateful")
+_FEELINGS_SAD = ("sad", "upset", "worried", "gloomy", "unhappy", "miserable", "heartbroken", "lonely", "nervous",
+                 "confused", "disappointed", "grumpy")
+_FEELINGS_HAPPY = ("happy", "glad", "joyful", "proud", "delighted", "cheerful", "thrilled", "grateful", "calm",
+                   "peaceful", "cozy", "excited")
 _TIMES = (
     "One day,", "One morning,", "One sunny morning,", "One afternoon,", "One bright afternoon,",
     "Early one morning,", "One warm day,", "Then one day,", "One fine morning,", "On Saturday morning,",
     "One lovely spring day,", "After breakfast one day,", "One quiet Sunday,", "One summer afternoon,",
+    "One cloudy morning,", "On the first day of the holidays,", "Last Tuesday,", "One chilly autumn morning,",
+    "Just after lunch one day,",
 )
 _ACTIVITIES = (  # (base, past, -ing)
     ("play tag", "played tag", "playing tag"),
@@ -218,6 +234,18 @@ _ACTIVITIES = (  # (base, past, -ing)
     ("build sandcastles", "built sandcastles", "building sandcastles"),
     ("play catch", "played catch", "playing catch"),
     ("count the stars", "counted the stars", "counting the stars"),
+    ("blow bubbles", "blew bubbles", "blowing bubbles"),
+    ("paint rainbows", "painted rainbows", "painting rainbows"),
+    ("play the drums", "played the drums", "playing the drums"),
+    ("feed the ducks", "fed the ducks", "feeding the ducks"),
+    ("fly paper planes", "flew paper planes", "flying paper planes"),
+    ("make up silly songs", "made up silly songs", "making up silly songs"),
+    ("hunt for treasure", "hunted for treasure", "hunting for treasure"),
+    ("do somersaults", "did somersaults", "doing somersaults"),
+    ("bake muffins", "baked muffins", "baking muffins"),
+    ("splash in the stream", "splashed in the stream", "splashing in the stream"),
+    ("spin in circles", "spun in circles", "spinning in circles"),
+    ("balance on logs", "balanced on logs", "balancing on logs"),
 )
 # (phrase, short noun, how to share it)
 _TREATS = (
@@ -239,6 +267,12 @@ _TREATS = (
     ("a bag of carrot sticks", "carrot sticks", "shared the carrot sticks one by one"),
     ("an oatmeal bar", "bar", "snapped the bar in two"),
     ("a pear tart", "tart", "cut the tart into two pieces"),
+    ("a bag of sweet plums", "plums", "gave half of the plums to {friend}"),
+    ("a gingerbread man", "gingerbread man", "broke the gingerbread man in half, right down the middle"),
+    ("a peanut butter sandwich", "sandwich", "tore the sandwich into two halves"),
+    ("a big slice of watermelon", "watermelon", "cut the watermelon into two smaller slices"),
+    ("a box of raisins", "raisins", "poured half of the raisins into {friend}'s hands"),
+    ("a warm pancake", "pancake", "folded the pancake and tore it in two"),
 )
 
 # Speech verbs by final punctuation and mood. A verb with a space ("said softly") always follows the speaker.
@@ -352,7 +386,7 @@ class _Writer:
             f"{friend.name} the {friend.kind}" if friend.is_animal else f"{friend.name} from next door"
         )
         self.paragraphs: list[list[str]] = [[]]
-        self.pace = self.pick((0.4, 0.7, 1.0))  # brisk, medium or leisurely telling
+        self.pace = self.pick((0.3, 0.6, 0.9))  # brisk, medium or leisurely telling
 
     def pick(self, options):
         # One C call per choice; rng.choice costs ~3x more and this runs ~40 times a story.
@@ -651,6 +685,10 @@ _FEARS = (  # (thing, what facing it looks like, what it turned out to be)
     ("the shadow on the wall", "looked at it closely", "the shadow was only a coat on a hook"),
     ("the waves at the beach", "walked to the edge of the sea", "the waves only wanted to tickle {his} toes"),
     ("the big horse at the farm", "touched its soft nose", "the horse was calm and gentle"),
+    ("the haircut", "sat very still in the barber's chair", "the scissors only tickled a little"),
+    ("the rope bridge in the park", "held the rope and stepped onto the bridge", "the bridge only wobbled a tiny bit"),
+    ("the loud fireworks", "covered {his} ears and looked up", "the fireworks looked like flowers made of light"),
+    ("the cellar stairs", "switched on the light and went down", "the cellar was only full of jars of jam"),
 )
 
 
@@ -837,7 +875,8 @@ def _plot_weather(w: _Writer) -> None:
           "For a whole week, {name} and {his} friend {friend} had been looking forward to {plan_ing}.",
           "On Saturday, {name} woke up with a big idea: today {he} and {friend} would {plan}.")
     w.say("hero", "excited", "This is going to be so much fun!", "I can't wait!", "Let's go, {friend}!")
-    w.maybe(0.5, "But just as they got ready, something changed.", "But the weather had other ideas.", "But then the sky changed.")
+    w.add("But just as they got ready, something changed.", "But the weather had other ideas.", "But then the sky changed.",
+          "But that morning, the sky looked strange.")
     w.add("{event}.")
     w.add("{damage}.")
     if w.chance(0.7):
@@ -864,31 +903,36 @@ def _plot_weather(w: _Writer) -> None:
     )
 
 
-_SKILLS = (  # (base, -ing, a try that fails, human only)
-    ("ride a bike", "riding a bike", "{he} wobbled and fell over into the grass", True),
-    ("swim", "swimming", "{he} splashed and sank and came up coughing", False),
-    ("whistle", "whistling", "only a little puff of air came out", False),
-    ("tie {his} shoes", "tying {his} shoes", "the laces ended up in a big knot", True),
-    ("jump rope", "jumping rope", "the rope caught on {his} feet every time", True),
-    ("climb the big tree", "climbing", "{he} slipped and slid back down", False),
-    ("bake bread", "baking bread", "the bread came out flat as a plate", True),
-    ("read a whole book", "reading", "the long words got all mixed up", True),
-    ("play the drum", "playing the drum", "the beat came out all wrong", True),
-    ("skate", "skating", "{his} feet went one way and {he} went the other", True),
-    ("do a cartwheel", "doing cartwheels", "{he} landed in a heap", True),
-    ("sing a high note", "singing", "{his} voice cracked like an egg", False),
-    ("catch a ball", "catching", "the ball bounced off {his} nose", False),
-    ("dive into the pond", "diving", "{he} landed with a big belly flop", False),
-    ("build a tall tower of blocks", "building", "the tower fell down with a crash", True),
-    ("hop on one foot", "hopping", "{he} tipped over after two hops", False),
+_SKILLS = (  # (base, -ing, a try that fails, who can learn it: "human", "animal" or "any")
+    ("ride a bike", "riding a bike", "{he} wobbled and fell over into the grass", "human"),
+    ("swim", "swimming", "{he} splashed and sank and came up coughing", "any"),
+    ("whistle", "whistling", "only a little puff of air came out", "any"),
+    ("tie {his} shoes", "tying {his} shoes", "the laces ended up in a big knot", "human"),
+    ("jump rope", "jumping rope", "the rope caught on {his} feet every time", "human"),
+    ("climb the big tree", "climbing", "{he} slipped and slid back down", "any"),
+    ("bake bread", "baking bread", "the bread came out flat as a plate", "human"),
+    ("read a whole book", "reading", "the long words got all mixed up", "human"),
+    ("play the drum", "playing the drum", "the beat came out all wrong", "human"),
+    ("skate", "skating", "{his} feet went one way and {he} went the other", "human"),
+    ("do a cartwheel", "doing cartwheels", "{he} landed in a heap", "human"),
+    ("sing a high note", "singing", "{his} voice cracked like an egg", "any"),
+    ("catch a ball", "catching", "the ball bounced off {his} nose", "any"),
+    ("dive into the pond", "diving", "{he} landed with a big belly flop", "any"),
+    ("build a tall tower of blocks", "building", "the tower fell down with a crash", "human"),
+    ("hop on one foot", "hopping", "{he} tipped over after two hops", "any"),
+    ("knit a scarf", "knitting", "the stitches came out all loose and loopy", "human"),
+    ("fly a kite", "flying kites", "the kite crashed straight into the ground", "human"),
+    ("juggle three balls", "juggling", "the balls bounced all over the floor", "human"),
+    ("build a nest", "building nests", "the twigs kept falling apart", "animal"),
+    ("count to one hundred", "counting", "{he} kept getting lost after fifty-nine", "any"),
 )
 
 
 def _plot_skill(w: _Writer) -> None:
     hero = w.cast["hero"]
     while True:
-        skill, skill_ing, fail, human_only = w.pick(_SKILLS)
-        if not (human_only and hero.is_animal):
+        skill, skill_ing, fail, who = w.pick(_SKILLS)
+        if who == "any" or (who == "animal") == hero.is_animal:
             break
     w.slots.update(skill=w.fill(skill), skill_ing=w.fill(skill_ing), fail=w.fill(fail))
     _time(w)
@@ -1434,6 +1478,49 @@ def _plot_journey(w: _Writer) -> None:
     )
 
 
+_MESS = (
+    "blocks all over the floor", "socks under the bed", "crayons on the desk", "puzzle pieces on the rug",
+    "books piled on the chair", "a sock hanging from the lamp", "toy cars under the pillow", "paper scraps everywhere",
+    "marbles in the slippers", "a teddy bear on top of the wardrobe", "dress-up clothes on the windowsill",
+)
+
+
+def _plot_tidy_room(w: _Writer) -> None:
+    _object(w)
+    _place(w)
+    _time(w)
+    mess = w.rng.sample(_MESS, 3)
+    w.slots.update(mess1=mess[0], mess2=mess[1], mess3=mess[2])
+    _introduce(w)
+    w.add("But {name} did not like to tidy up.", "{Name} never put {his} toys away.")
+    w.paragraph()
+    w.add("{His} room was a mess. There were {mess1}, {mess2} and {mess3}.",
+          "{Name}'s room looked like a storm had blown through it. There were {mess1} and {mess2}.")
+    w.add("{Time} {parent} wanted to go {to_place}.", "{Time} the sun was shining, and {parent} said they could go {to_place}.")
+    w.say("grown_up", "neutral", "We can go when your room is tidy.", "First tidy your room, and then we can go.")
+    w.say("hero", "cross", "But it will take forever!", "Tidying is boring!", "Do I have to?")
+    w.add("{Name} wanted to bring {his} {obj_desc}, but {he} could not find it anywhere.",
+          "{Name} looked for {his} {obj} to take along. It was lost somewhere in the mess.")
+    w.paragraph()
+    w.say("grown_up", "kind", "Let's make it a game. Who can put away ten things the fastest?",
+          "Let's sing a tidy-up song while we work.", "If we do it together, it will be quick.")
+    w.maybe(0.4, "So they got to work.", "{Name} sighed, but {he} began.")
+    w.add("The books went back on the shelf, the cars went into their box, and the socks went into the basket.",
+          "{Name} picked up one thing, then another, then another.",
+          "They sorted everything into piles: toys, books, clothes and things to throw away.")
+    w.maybe(0.4, "It was more fun than {name} had thought.", "{parent} sang silly words, and {name} giggled the whole time.")
+    w.add("Under the very last pile, {name} found {his} {obj}!", "When the floor was clear, there was the {obj}, under the bed!")
+    w.say("hero", "happy", "There you are!", "My {obj}! It was here all along!")
+    w.paragraph()
+    w.maybe(0.6, "Now the room looked bright and new.", "The floor was clean, and everything had its place.")
+    w.add("Then they went {to_place}, and {name} took {his} {obj} along.", "Off they went {to_place}, with the {obj} too.")
+    w.add(
+        "{Name} learned that tidying up is easier when you do it together.",
+        "From then on, {name} put {his} toys away every evening, so {he} always knew where to find them.",
+        "{Name} learned that a tidy room is a room where nothing gets lost.",
+    )
+
+
 # (plot, share of stories, allows an animal hero)
 _PLOTS = (
     (_plot_lost_object, 1.0, True),
@@ -1453,6 +1540,7 @@ _PLOTS = (
     (_plot_new_pet, 0.8, False),
     (_plot_neighbor, 0.7, False),
     (_plot_journey, 0.8, True),
+    (_plot_tidy_room, 0.7, False),
 )
 _PLOT_CUM_WEIGHTS = tuple(itertools.accumulate(weight for _, weight, _ in _PLOTS))
 
