@@ -171,7 +171,8 @@ class CausalLmDataset(Dataset):
         if isinstance(raw_dataset, datasets.Dataset):
             if text_field not in raw_dataset.column_names:
                 raise KeyError(
-                    f"the dataset has no column {text_field!r}; its columns: {raw_dataset.column_names}. Set text_field."
+                    f"the dataset has no column {text_field!r}; its columns: {raw_dataset.column_names}. "
+                    "Set text_field."
                 )
             ds = raw_dataset
         else:
@@ -180,7 +181,8 @@ class CausalLmDataset(Dataset):
         if len(ds) == 0:
             raise ValueError("the dataset holds no documents: nothing to train on")
         with tempfile.TemporaryDirectory() as scratch:
-            payload = ("object", tokenizer) if not num_proc or num_proc == 1 else portable_tokenizer(tokenizer, Path(scratch))
+            in_process = not num_proc or num_proc == 1
+            payload = ("object", tokenizer) if in_process else portable_tokenizer(tokenizer, Path(scratch))
             encoded = ds.select_columns([text_field]).map(
                 _EncodeDocuments(payload, text_field, add_bos),
                 batched=True, num_proc=num_proc, remove_columns=[text_field], desc="tokenizing",

@@ -99,7 +99,9 @@ def _encode_in_worker(texts: list[str], add_bos: bool, dtype: str) -> tuple[np.n
     return encode_chunk(_worker_tokenizer, texts, add_bos, np.dtype(dtype))
 
 
-def encode_chunk(tokenizer, texts: list[str], add_bos: bool, dtype: np.dtype) -> tuple[np.ndarray, np.ndarray, int, int]:
+def encode_chunk(
+    tokenizer, texts: list[str], add_bos: bool, dtype: np.dtype
+) -> tuple[np.ndarray, np.ndarray, int, int]:
     """Tokens of `texts` packed as [BOS] doc EOS [BOS] doc EOS ..., their text lengths in tokens, UTF-8 bytes, chars."""
     batch = tokenizer.encode_batch(texts)
     eos, bos = tokenizer.eos_token_id, tokenizer.bos_token_id
@@ -324,7 +326,8 @@ class PackedTokens:
         if vocab_size is not None and vocab_size < self.vocab_size:
             raise ValueError(
                 f"{self.path} was tokenized with a vocabulary of {self.vocab_size} ids but the model has only "
-                f"{vocab_size}: its embedding cannot look up every token; set the model's vocab_size >= {self.vocab_size}"
+                f"{vocab_size}: its embedding cannot look up every token; "
+                f"set the model's vocab_size >= {self.vocab_size}"
             )
         if fingerprint is not None and fingerprint != self.meta["tokenizer_fingerprint"]:
             raise ValueError(

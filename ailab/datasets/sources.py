@@ -116,7 +116,9 @@ def _held_out_indices(texts: list[str], fraction: float, seed: int) -> set[int]:
     """Indices of an exact seeded random sample of round(fraction * n) documents, duplicates of which join it."""
     n = len(texts)
     if n < 2:
-        raise ValueError(f"cannot hold out a validation split from {n} document(s): give at least 2 or a validation_split")
+        raise ValueError(
+            f"cannot hold out a validation split from {n} document(s): give at least 2 or a validation_split"
+        )
     num_validation = min(n - 1, max(1, round(fraction * n)))
     chosen = random.Random(seed).sample(range(n), num_validation)
     held_texts = {texts[i] for i in chosen}
@@ -176,7 +178,8 @@ def _load_hf(spec: CorpusSpec) -> dict[str, DocumentStream]:
             if "split" in str(e).lower():
                 raise ValueError(f"dataset {spec.name!r} has no split {split!r}: {e}") from e
             raise
-        _check_text_field(_column_names(ds), spec.text_field, f"dataset {spec.name!r} split {split!r}")
+        where = f"dataset {spec.name!r} split {split!r}"
+        _check_text_field(_column_names(ds) or _first_record_fields(ds), spec.text_field, where)
         if spec.max_documents is not None:
             ds = ds.take(spec.max_documents) if spec.streaming else ds.select(range(min(spec.max_documents, len(ds))))
         return ds
@@ -228,7 +231,7 @@ def _load_local(spec: CorpusSpec) -> dict[str, DocumentStream]:
 
 
 def resolve_files(path: str) -> list[Path]:
-    """The corpus files named by `path`: a file, a glob, or a directory searched recursively for .txt/.jsonl/.parquet."""
+    """The files named by `path`: a file, a glob, or a directory searched recursively for .txt/.jsonl/.parquet."""
     p = Path(path)
     if p.is_dir():
         files = sorted(f for f in p.rglob("*") if f.is_file() and f.suffix in LOCAL_SUFFIXES)

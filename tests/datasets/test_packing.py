@@ -58,7 +58,9 @@ def test_parallel_packing_matches_serial(tmp_path, bpe, documents, start_method)
     # A literal "<|endoftext|>" is ordinary text for ailab tokenizers: workers must keep that setting.
     docs = documents + ["the cat said <|endoftext|> and ran"]
     serial = pack_documents(docs, bpe, tmp_path / "serial.bin", num_proc=1)
-    parallel = pack_documents(iter(docs), bpe, tmp_path / "par.bin", num_proc=2, chunk_size=9, start_method=start_method)
+    parallel = pack_documents(
+        iter(docs), bpe, tmp_path / "par.bin", num_proc=2, chunk_size=9, start_method=start_method
+    )
     assert (tmp_path / "serial.bin").read_bytes() == (tmp_path / "par.bin").read_bytes()
     assert serial == parallel
     assert PackedTokens(tmp_path / "par.bin").tokens.tolist() == expected_stream(bpe, docs)
@@ -145,7 +147,8 @@ def test_missing_special_tokens_are_errors(tmp_path, ascii_tokenizer):
     class NoEos(FastTokenizer):
         kind = "wordlevel"
 
-    tok = NoEos(RustTokenizer(models.WordLevel(vocab, unk_token="<unk>")), bos_token=None, eos_token=None, pad_token=None)
+    backend = RustTokenizer(models.WordLevel(vocab, unk_token="<unk>"))
+    tok = NoEos(backend, bos_token=None, eos_token=None, pad_token=None)
     with pytest.raises(ValueError, match="no EOS token"):
         pack_documents(["a"], tok, tmp_path / "x.bin", num_proc=1)
     with pytest.raises(ValueError, match="sidecar goes"):

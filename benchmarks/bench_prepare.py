@@ -1,0 +1,149 @@
+"""Throughput and peak memory of the `prepare` step (tokenize + pack to a memmap) against a per-document loop.
+
+    python benchmarks/bench_prepare.py [--repeats 2] [--num-proc N] [--vocab-size 4096]
+
+Corpora: the built-in stories and, where present, ../shared/data/tinystories/train.txt (read in place, never copied).
+Both are streamed from a .txt file in every run, so peak memory shows what packing itself holds. Each run is a fresh
+subprocess (peak RSS = ru_maxrss of the process and of its pool workers). Runs:
+- `loop`: the baseline, `tokenizer.encode(doc)` once per document in a Python loop (one thread);
+- `pack 1 proc, 1 thread`: `pack_documents(num_proc=1)` with TOKENIZERS_PARALLELISM=false (batch encoder, one core);
+- `pack 1 proc, Rust threads`: `pack_documents(num_proc=1)`, the Rust batch encoder free to use its thread pool;
+- `pack N procs`: `pack_documents(num_proc=N)`, N worker processes of one thread each.
+Best of `--repeats` runs (by wall time) is reported. On a shared machine wall time depends on the other jobs;
+CPU seconds (process + workers) and tokens per CPU second do much less.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+TINYSTORIES = REPO.parent / "shared" / "data" / "tinystories" / "train.txt"
+
+
+def cpu_seconds() -> float:
+    """User + system CPU time of this process and its finished children (the packing pool workers)."""
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+def run_one(config: dict) -> dict:
+    """Runs inside the subprocess: one timed packing of `config["corpus"]`; returns the figures."""
+    import numpy as np
+
+    from ailab.datasets import pack_documents
+    from ailab.datasets.sources import read_separated_text
+    from ailab.tokenizers import load_tokenizer
+
+    tokenizer = load_tokenizer(config["tokenizer"])
+    docs = read_separated_text([Path(config["corpus"])], "<|endoftext|>")
+    out = Path(config["out"])
+    start, start_cpu = time.perf_counter(), cpu_seconds()
+    if config["mode"] == "loop":
+        num_bytes = num_tokens = 0
+        eos = tokenizer.eos_token_id
+        with open(out, "wb") as f:
+            buffer: list[int] = []
+            for doc in docs:
+                buffer.extend(tokenizer.encode(doc))
+                buffer.append(eos)
+                num_bytes += len(doc.encode("utf-8"))
+                if len(buffer) >= 1 << 20:
+                    np.array(buffer, dtype=np.uint16).tofile(f)
+                    num_tokens += len(buffer)
+                    buffer = []
+            np.array(buffer, dtype=np.uint16).tofile(f)
+            num_tokens += len(buffer)
+    else:
+        meta = pack_documents(docs, tokenizer, out, num_proc=config["num_proc"], progress=False)
+        num_bytes, num_tokens = meta["num_bytes"], meta["num_tokens"]
+    seconds, cpu = time.perf_counter() - start, cpu_seconds() - start_cpu
+    peak_self = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    peak_children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    return {
+        "seconds": seconds,
+        "num_bytes": num_bytes,
+        "num_tokens": num_tokens,
+        "mb_per_s": num_bytes / 1e6 / seconds,
+        "tokens_per_s": num_tokens / seconds,
+        "cpu_seconds": cpu,
+        "tokens_per_cpu_s": num_tokens / cpu,
+        "peak_rss_mib": peak_self,
+        "peak_worker_rss_mib": peak_children,
+        "sha": __import__("hashlib").sha256(out.read_bytes()).hexdigest()[:12],
+    }
+
+
+def in_subprocess(config: dict, env: dict[str, str]) -> dict:
+    result = subprocess.run(
+        [sys.executable, __file__, "--run", json.dumps(config)],
+        env={**os.environ, **env}, capture_output=True, text=True, check=False,
+    )
+    if result.returncode != 0:
+        raise RuntimeError(f"benchmark run {config} failed:\n{result.stderr}")
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--repeats", type=int, default=2)
+    parser.add_argument("--num-proc", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--vocab-size", type=int, default=4096)
+    parser.add_argument("--run", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.run:
+        print(json.dumps(run_one(json.loads(args.run))))
+        return
+
+    from ailab.datasets import generate_builtin_corpus
+    from ailab.datasets.sources import read_separated_text
+    from ailab.tokenizers import BpeTokenizer
+
+    runs = [
+        ("loop (baseline): encode() per document", "loop", 1, {"TOKENIZERS_PARALLELISM": "false"}),
+        ("pack_documents, 1 proc, 1 thread", "pack", 1, {"TOKENIZERS_PARALLELISM": "false"}),
+        ("pack_documents, 1 proc, Rust threads", "pack", 1, {"TOKENIZERS_PARALLELISM": "true"}),
+        (f"pack_documents, {args.num_proc} procs", "pack", args.num_proc, {}),
+    ]
+    with tempfile.TemporaryDirectory() as scratch:
+        scratch = Path(scratch)
+        builtin = scratch / "builtin.txt"
+        builtin.write_text("".join(f"{s}\n<|endoftext|>\n" for s in generate_builtin_corpus(6000, 0)), encoding="utf-8")
+        corpora = {"builtin (6,000 stories)": builtin}
+        if TINYSTORIES.is_file():
+            corpora["TinyStories sample (train.txt)"] = TINYSTORIES
+        print("| corpus | run | MB/s of text | tokens/s | wall s | CPU s | tokens per CPU s | "
+              "peak RSS MiB (main / worker) | wall speed-up vs loop |")
+        print("|---|---|---:|---:|---:|---:|---:|---:|---:|")
+        for corpus_name, corpus in corpora.items():
+            tokenizer = BpeTokenizer.train(read_separated_text([corpus], "<|endoftext|>"), vocab_size=args.vocab_size)
+            tokenizer.save(scratch / "tokenizer")
+            baseline = None
+            hashes = set()
+            for name, mode, num_proc, env in runs:
+                config = {"tokenizer": str(scratch / "tokenizer"), "corpus": str(corpus), "mode": mode,
+                          "num_proc": num_proc, "out": str(scratch / "out.bin")}
+                result = min((in_subprocess(config, env) for _ in range(args.repeats)), key=lambda r: r["seconds"])
+                hashes.add(result["sha"])
+                baseline = baseline or result["seconds"]
+                print(
+                    f"| {corpus_name} | {name} | {result['mb_per_s']:.2f} | {result['tokens_per_s']:,.0f} | "
+                    f"{result['seconds']:.2f} | {result['cpu_seconds']:.2f} | {result['tokens_per_cpu_s']:,.0f} | "
+                    f"{result['peak_rss_mib']:.0f} / {result['peak_worker_rss_mib']:.0f} | "
+                    f"{baseline / result['seconds']:.1f}x |",
+                    flush=True,
+                )
+            assert len(hashes) == 1, f"runs disagree on the packed tokens: {hashes}"
+        print(f"\n{len(corpora)} corpora; every run produced the same token file per corpus; vocab {args.vocab_size}.")
+
+
+if __name__ == "__main__":
+    main()
