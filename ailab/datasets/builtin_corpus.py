@@ -837,19 +837,24 @@ def _plot_trip(w: _Writer) -> None:
     )
 
 
-_WEATHER_PLANS = (  # (plan -ing phrase, base, weather event, what it did)
+_WEATHER_PLANS = (  # (plan -ing phrase, base, weather event, what it did, how the weather ended)
     ("having a picnic", "have a picnic", "Dark clouds rolled in, and big drops of rain began to fall",
-     "The rain splashed on the blanket and soaked the sandwiches"),
+     "The rain splashed on the blanket and soaked the sandwiches",
+     "Later, the clouds went away, and a rainbow stretched across the sky"),
     ("flying kites", "fly kites", "The wind blew so hard that the trees bent over",
-     "It was much too windy to fly a kite without losing it"),
-    ("playing in the snow", "build a snowman", "The sun came out and the snow began to melt",
-     "Soon there was only slush and mud"),
+     "It was much too windy to fly a kite without losing it", "By evening, the wind had calmed to a gentle breeze"),
+    ("sledding down the big hill", "go sledding", "A blizzard howled outside, and the snow blew sideways",
+     "It was far too stormy to go out on the hill",
+     "By evening, the blizzard had stopped, and the hill was covered in fresh, soft snow"),
     ("going to the beach", "go to the beach", "A storm rumbled over the sea",
-     "Thunder boomed, and the beach was closed"),
+     "Thunder boomed, and the beach was closed", "By evening, the storm had rolled away over the hills"),
     ("playing soccer in the park", "play soccer", "A thick gray fog rolled in",
-     "The fog was so thick that nobody could see the ball"),
+     "The fog was so thick that nobody could see the ball", "By evening, the fog had lifted"),
     ("riding bikes", "ride bikes", "It started to pour with rain",
-     "The path turned into one long, muddy puddle"),
+     "The path turned into one long, muddy puddle",
+     "When they looked outside again, the sun was peeking through the clouds"),
+    ("going to the fair", "go to the fair", "Hailstones as big as peas bounced on the roof",
+     "The fair was closed until the hail stopped", "In the afternoon, the hail turned to a soft drizzle, and then it stopped"),
 )
 _INDOOR_FUN = (
     ("build a fort with blankets and chairs", "built a fort with blankets and chairs"),
@@ -865,10 +870,10 @@ _INDOOR_FUN = (
 
 
 def _plot_weather(w: _Writer) -> None:
-    plan_ing, plan, event, damage = w.pick(_WEATHER_PLANS)
+    plan_ing, plan, event, damage, later = w.pick(_WEATHER_PLANS)
     fun, fun_past = w.pick(_INDOOR_FUN)
     w.slots.update(plan_ing=w.fill(plan_ing), plan=w.fill(plan), event=event, damage=w.fill(damage), fun=fun,
-                   fun_past=w.fill(fun_past))
+                   fun_past=w.fill(fun_past), later=later)
     _introduce(w)
     w.paragraph()
     w.add("One morning, {name} and {his} friend {friend} made a plan. They were going to {plan}.",
@@ -892,8 +897,7 @@ def _plot_weather(w: _Writer) -> None:
     w.maybe(0.4, "They laughed so much that {name} forgot all about the weather.",
             "{friend} had the silliest ideas, and {name} laughed until {his} tummy hurt.")
     w.paragraph()
-    w.add("Later, the clouds went away, and a rainbow stretched across the sky.",
-          "By evening, the weather was calm again.", "When they looked outside again, the sun was peeking through the clouds.")
+    w.add("{later}.")
     w.say("friend", "happy", "Look! Maybe we can {plan} tomorrow.", "Today was fun after all!")
     _feel(w, happy=True)
     w.add(
@@ -1011,7 +1015,7 @@ def _plot_help_animal(w: _Writer) -> None:
           "{Time} {name} and {his} friend {friend} were playing {at_place}.",
           "{Time} {name} went for a walk {at_place}.")
     w.add("There, {he} found {creature}. It {trouble}.", "Suddenly, {he} saw {creature} that {trouble}.")
-    w.say("hero", "sad", "Oh, poor little thing!", "Oh no! It needs help!", "What should we do?")
+    w.say("hero", "sad", "Oh, poor little thing!", "Oh no! It needs help!", "What should I do?")
     _feel(w, happy=False)
     w.maybe(0.6, "The {critter} looked scared and {feeling}.", "The {critter} was shaking.")
     w.paragraph()
@@ -1135,7 +1139,7 @@ def _plot_surprise(w: _Writer) -> None:
     w.add("{Name} almost cried, but then {he} had an idea.", "{Name} thought hard.")
     w.add("{He} {save}.")
     w.paragraph()
-    w.add("The next morning, {name} hid {gift} behind {his} back.", "On the big day, {name} waited behind the door.")
+    w.add("The next morning, {name} hid the present behind {his} back.", "On the big day, {name} waited behind the door.")
     w.say("hero", "happy", "Surprise! Happy birthday, {who}!", "Happy birthday! This is for you!")
     w.add("{who} gasped.", "{who}'s eyes grew wide.", "{who} smiled the biggest smile {name} had ever seen.")
     w.say(w.slots["for"] if w.slots["for"] == "friend" else "grown_up", "happy",
@@ -1160,7 +1164,7 @@ def _plot_garden(w: _Writer) -> None:
     _time(w)
     _introduce(w)
     w.paragraph()
-    w.add("{Time} {parent} gave {name} {plant}.", "{Time} {name} found {plant} in {his} pocket and showed it to {parent}.")
+    w.add("{Time} {parent} gave {name} {plant}.", "{Time} {name} found {plant} on the path and showed it to {parent}.")
     w.say("grown_up", "kind", "If you plant it and take care of it, it will grow.", "Plant it in the garden and see what happens.")
     w.add("{Name} dug a little hole and planted it. {He} gave it some water.",
           "{Name} pushed it into the soft dirt and patted the ground.")
@@ -1274,7 +1278,7 @@ def _plot_race(w: _Writer) -> None:
     w.maybe(0.5, "{Name} looked at the finish line. Then {he} looked back at {friend}.",
             "{Name} could almost touch the finish line.")
     w.maybe(0.4, "If {he} kept going, {he} would win.", "{He} wanted that prize so much.")
-    w.add("But {name} turned around and went back.", "{Name} stopped and ran back to help.")
+    w.add("{Name} turned around and went back.", "{Name} stopped and ran back to help.")
     w.say("friend", "sad", "Go on! You can still win!", "Don't stop for me!")
     w.say("hero", "kind", "Friends come first.", "I would rather finish with you.", "We can finish together.")
     w.add("{Name} helped {friend} up, and they crossed the finish line side by side. They came last.",
