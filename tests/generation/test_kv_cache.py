@@ -86,3 +86,73 @@ def test_static_cache_crop_zeroes_dropped_slots_and_reset():
     assert cache.get_seq_length() == 0 and torch.all(cache.keys[0] == 0)
     with pytest.raises(IndexError, match="2 layers"):
         cache.update(2, k, v)
+
+
+# ---- the models through a cache: decoding token by token gives the logits of one full forward pass ----------------
+
+from ailab.models import GPT2Config, LlamaConfig, build_model  # noqa: E402
+
+MODELS = {"gpt2": dict(GPT2Config.presets["tiny"]), "llama": dict(LlamaConfig.presets["tiny"])}
+
+
+def make_cache(kind, B, max_seq_len):
+    return DynamicKVCache() if kind == "dynamic" else StaticKVCache(max_batch_size=B, max_seq_len=max_seq_len)
+
+
+@pytest.fixture(scope="module", params=sorted(MODELS))
+def model(request):
+    torch.manual_seed(0)
+    return build_model(request.param, **MODELS[request.param]).eval()
+
+
+@pytest.mark.parametrize("kind", ["dynamic", "static"])
+@torch.no_grad()
+def test_token_by_token_equals_full_forward(model, kind):
+    x = torch.randint(0, 512, (2, 10), generator=torch.Generator().manual_seed(1))
+    full = model(x).logits
+    cache = make_cache(kind, B=2, max_seq_len=16)
+    out = model(x[:, :4], kv_cache=cache)  # prefill 4, then a chunk of 2, then one at a time
+    assert out.kv_cache is cache and cache.get_seq_length() == 4
+    steps = [out.logits, model(x[:, 4:6], kv_cache=cache).logits]
+    steps += [model(x[:, t : t + 1], kv_cache=cache).logits for t in range(6, 10)]
+    torch.testing.assert_close(torch.cat(steps, dim=1), full, atol=1e-5, rtol=1e-5)
+    assert cache.get_seq_length() == 10
+
+
+@pytest.mark.parametrize("kind", ["dynamic", "static"])
+@torch.no_grad()
+def test_left_padded_batch_through_the_cache_equals_each_row_alone(model, kind):
+    g = torch.Generator().manual_seed(2)
+    short, long = torch.randint(0, 512, (1, 3), generator=g), torch.randint(0, 512, (1, 6), generator=g)
+    pad = 0
+    prompts = torch.cat([torch.cat([torch.full((1, 3), pad), short], dim=1), long])  # (2, 6): row 0 left-padded
+    mask = torch.tensor([[0, 0, 0, 1, 1, 1], [1] * 6])
+    new = torch.randint(0, 512, (2, 3), generator=g)  # tokens "generated" next, fed one at a time
+
+    cache = make_cache(kind, B=2, max_seq_len=12)
+    steps = [model(prompts, attention_mask=mask, kv_cache=cache).logits[:, -1:]]
+    for t in range(3):
+        mask = torch.cat([mask, torch.ones(2, 1, dtype=torch.long)], dim=1)
+        steps.append(model(new[:, t : t + 1], attention_mask=mask, kv_cache=cache).logits)
+    batched = torch.cat(steps, dim=1)  # (2, 4, V): logits after the prompt and after each new token
+    assert torch.isfinite(batched).all()
+
+    for row, prompt in enumerate([short, long]):
+        alone = model(torch.cat([prompt, new[row : row + 1]], dim=1)).logits[:, prompt.shape[1] - 1 :]
+        torch.testing.assert_close(batched[row : row + 1], alone, atol=1e-5, rtol=1e-5)
+
+
+@torch.no_grad()
+def test_crop_rewinds_the_model_state(model):
+    x = torch.randint(0, 512, (1, 8), generator=torch.Generator().manual_seed(3))
+    for cache in (DynamicKVCache(), StaticKVCache(max_batch_size=1, max_seq_len=8)):
+        model(x, kv_cache=cache)
+        cache.crop(5)
+        torch.testing.assert_close(model(x[:, 5:], kv_cache=cache).logits, model(x).logits[:, 5:], atol=1e-5, rtol=1e-5)
+
+
+def test_mask_length_must_cover_cached_tokens(model):
+    cache = DynamicKVCache()
+    model(torch.zeros(1, 4, dtype=torch.long), kv_cache=cache)
+    with pytest.raises(ValueError, match=r"\(1, 5\)"):
+        model(torch.zeros(1, 1, dtype=torch.long), attention_mask=torch.ones(1, 1), kv_cache=cache)
