@@ -133,7 +133,7 @@ _COLORS = (
     "gray", "bright red", "sky blue", "lime green", "dark blue", "rainbow", "striped", "spotted",
 )
 _OBJECT_ADJECTIVES = (
-    "little", "tiny", "big", "shiny", "soft", "fuzzy", "old", "new", "sparkly", "favorite", "small", "smooth",
+    "little", "tiny", "big", "shiny", "soft", "fuzzy", "old", "new", "sparkly", "small", "smooth",
     "round", "special", "lucky", "bright",
 )
 _TOYS = (
@@ -524,9 +524,8 @@ def _introduce(w: _Writer, liking: str | None = None) -> None:
 def _object(w: _Writer) -> None:
     """Sets the slots for the hero's treasured object: obj ('kite'), obj_desc ('green kite'), a_obj, color."""
     noun, color = w.pick(_TOYS), w.pick(_COLORS)
-    desc = f"{color} {noun}" if w.rng.random() < 0.5 else f"{w.pick(_OBJECT_ADJECTIVES)} {color} {noun}"
-    if desc.startswith("favorite"):
-        desc = f"{w.pick(('little', 'shiny', 'old'))} {color} {noun}"
+    plain = " " in color or w.rng.random() < 0.5  # no "bright bright red"
+    desc = f"{color} {noun}" if plain else f"{w.pick(_OBJECT_ADJECTIVES)} {color} {noun}"
     w.slots.update(obj=noun, obj_desc=desc, a_obj=_a(desc), color=color.split()[-1])
     w.slots["a_color_obj"] = _a(f"{w.slots['color']} {noun}")
 

@@ -78,6 +78,7 @@ def test_most_stories_have_dialogue_and_quotes_are_balanced(corpus):
 def check_spacing(story: str) -> None:
     for bad in ("{", "}", "  ", " ,", " .", "..", ",,", " \n", "\n "):
         assert bad not in story, (bad, story)  # no unfilled template slot, no doubled or stray space
+    assert not re.search(r"\b(\w+) \1\b", story, re.I), story  # no "the the", no "bright bright red"
 
 
 def check_articles(story: str) -> None:
