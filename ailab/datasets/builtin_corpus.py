@@ -289,7 +289,7 @@ _SPEECH_VERBS = {
         "cross": ("grumbled", "huffed", "snapped", "said crossly", "muttered"),
     },
     "?": {
-        "neutral": ("asked", "asked", "wondered", "wanted to know"),
+        "neutral": ("asked", "asked", "asked", "wanted to know"),
         "happy": ("asked happily", "asked with a grin", "asked"),
         "sad": ("asked sadly", "asked in a quiet voice", "sniffled"),
         "scared": ("whispered", "asked in a shaky voice", "asked nervously"),
@@ -403,9 +403,10 @@ class _Writer:
         A sentence that opens with the hero's pronoun gets the hero's name instead when the sentence before
         it was about someone else ("Mom smiled. She ..." would be about Mom).
         """
-        sentence = self.fill(self.pick(templates))
+        template = self.pick(templates)
+        sentence = self.fill(template)
         he = self.slots["He"]
-        if sentence.startswith(he + " "):
+        if template.startswith("{He} "):
             previous = self.paragraphs[-1][-1] if self.paragraphs[-1] else ""
             if self.slots["name"] not in previous and not previous.startswith(he + " "):
                 sentence = self.slots["name"] + sentence[len(he):]
@@ -567,7 +568,7 @@ def _plot_lost_object(w: _Writer) -> None:
     w.add(
         "{He} played until the sun began to sink. Then {he} looked down. The {obj} was gone!",
         "After a while, {he} stopped to rest. {His} {obj} was not there anymore.",
-        "{He} ran and jumped. But when {he} reached for {his} {obj}, {his} hands found nothing.",
+        "{He} ran and jumped. But when {he} reached for {his} {obj}, it was not there.",
         "Suddenly, {name} stopped. Where was {his} {obj}?",
     )
     _feel(w, happy=False)
@@ -646,15 +647,15 @@ def _plot_new_friend(w: _Writer) -> None:
     w.paragraph()
     w.add("{Name} took a deep breath and walked over.", "So {name} took one small step, then another.",
           "{Name} counted to three and went over.")
-    w.say("hero", "neutral", "Hello. My name is {name}. What is your name?", "Hi! Do you want to play with me?",
+    w.say("hero", "neutral", "Hello. My name is {name}. Do you want to play?", "Hi! Do you want to play with me?",
           "Hello. Can I sit with you?")
-    w.say("friend", "happy", "I am {friend}. I would love to play!", "My name is {friend}. Yes, please!",
-          "I am {friend}. I was hoping someone would ask!")
-    for _ in range(w.rng.randint(1, 2)):
-        act = w.pick(_ACTIVITIES)
-        w.slots["act_past"] = act[1]
-        w.add("They {act_past}.", "Together they {act_past}.", "Then they {act_past}.", "Next, they {act_past}.",
-              "After that, they {act_past} until they were out of breath.")
+    w.say("friend", "happy", "Yes, please! My name is {friend}.", "Of course! I am {friend}.",
+          "I would love to! I am {friend}. I was hoping someone would ask!")
+    first, second = w.rng.sample(_ACTIVITIES, 2)
+    w.slots.update(act_past=first[1], act_past2=second[1])
+    w.add("They {act_past}.", "Together they {act_past}.", "First, they {act_past}.")
+    w.maybe(0.7, "Then they {act_past2}.", "Next, they {act_past2}.",
+            "After that, they {act_past2} until they were out of breath.")
     w.maybe(0.3, "{friend} showed {name} how to make a daisy chain.", "{friend} told the funniest joke {name} had ever heard.",
             "They found a ladybug and named it Spot.", "They shared a bottle of cold water.")
     w.paragraph()
@@ -1071,6 +1072,7 @@ _MISUNDERSTANDINGS = (  # (what the hero notices, what the hero thinks, says it,
 def _plot_misunderstanding(w: _Writer) -> None:
     _object(w)
     clue, thought, spoken, truth = w.pick(_MISUNDERSTANDINGS)
+    w.slots["worry"] = w.pick(("worried", "upset", "confused", "uneasy", "gloomy", "nervous"))
     w.slots.update(clue=w.fill(clue), thought=w.fill(thought), spoken=w.fill(spoken), truth=w.fill(truth))
     w.slots["Truth"] = w.slots["truth"][0].upper() + w.slots["truth"][1:]
     _time(w)
@@ -1080,10 +1082,9 @@ def _plot_misunderstanding(w: _Writer) -> None:
     w.maybe(0.5, "{Time} something strange happened.", "{Time} {name} noticed something odd.", "{Time} things felt wrong.")
     w.add("{clue}.")
     w.add("{Name} was sure that {thought}.", "{Name} started to believe that {thought}.")
-    _feel(w, happy=False)
-    w.maybe(0.6, "{He} felt {feeling} all morning.", "{He} could not stop thinking about it.",
+    w.maybe(0.6, "{He} felt {worry} all day.", "{He} could not stop thinking about it.",
             "{His} tummy twisted into a knot.")
-    w.say("hero", "cross", "It's not fair!", "I don't understand why this is happening!", "Nobody cares about me!")
+    w.say("hero", "cross", "I don't like this one bit!", "I don't understand why this is happening!", "This is awful!")
     w.paragraph()
     w.add("Then {parent} came to sit with {him}.", "After a while, {parent} found {him}.")
     w.say("grown_up", "kind", "What is the matter?", "You look upset. Do you want to talk about it?")
@@ -1274,7 +1275,7 @@ def _plot_race(w: _Writer) -> None:
     w.add("{Name} {moved} as fast as {he} could. Soon {he} was in front!",
           "Off they went! {Name} {moved} faster than everyone else.")
     w.paragraph()
-    w.add("Then {name} heard a cry behind {him}. {friend} had {trouble}.",
+    w.add("Then {name} heard a cry behind {him}. {friend} {trouble}.",
           "But near the end, {friend} {trouble}.")
     w.maybe(0.5, "{Name} looked at the finish line. Then {he} looked back at {friend}.",
             "{Name} could almost touch the finish line.")
@@ -1346,7 +1347,7 @@ _PETS = (  # (pet, food, the trouble it makes, how it shows it was not cared for
     ("kitten", "cat food", "climbed up the curtains and could not get down", "meowed sadly by its empty bowl"),
     ("hamster", "seeds", "escaped from its cage and hid inside a shoe", "sat very still in the corner of its cage"),
     ("goldfish", "fish flakes", "splashed water all over the table", "swam in slow, sad circles"),
-    ("bunny", "fresh carrots", "nibbled the corner of the rug", "thumped its foot by its empty bowl"),
+    ("bunny", "carrots", "nibbled the corner of the rug", "thumped its foot by its empty bowl"),
     ("turtle", "crunchy lettuce", "crawled under the sofa and went to sleep", "hid inside its shell all day"),
     ("parrot", "sunflower seeds", "learned to copy the doorbell", "ruffled its feathers and would not sing"),
 )
