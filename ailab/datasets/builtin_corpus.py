@@ -30,6 +30,7 @@ train/validation split by story can never put the same text on both sides.
 from __future__ import annotations
 
 import itertools
+import numbers
 import random
 import re
 from dataclasses import dataclass
@@ -824,7 +825,7 @@ def _plot_trip(w: _Writer) -> None:
     w.add("Then {he} saw {s2} and {s3}.", "Next came {s2}, and then {s3}.", "{He} also saw {s2}. Best of all, {he} saw {s3}.")
     w.add("But then {problem}.")
     w.maybe(0.5, "{Name} felt like crying.", "{Name} frowned.", "For a moment, the day did not feel so fun.")
-    w.add("Luckily, {fix}.", "But soon {fix}.")
+    w.add("Luckily, {fix}.", "Soon {fix}.", "Then {fix}.")
     w.paragraph()
     w.add("When the sun went down, they went home.", "At the end of the day, they were all very tired.",
           "On the way home, {name} could hardly keep {his} eyes open.")
@@ -1566,10 +1567,11 @@ def generate_builtin_corpus(num_stories: int = 6000, seed: int = 0) -> list[str]
     Each story is one document (paragraphs separated by a single newline, no separator tokens), plain ASCII.
     The first `n` stories for a seed do not depend on `num_stories`, so a smaller corpus is a prefix of a larger one.
     """
-    if isinstance(num_stories, bool) or not isinstance(num_stories, int) or num_stories < 1:
+    if isinstance(num_stories, bool) or not isinstance(num_stories, numbers.Integral) or num_stories < 1:
         raise ValueError(f"num_stories must be a positive int, got {num_stories!r}; the default is 6000")
-    if isinstance(seed, bool) or not isinstance(seed, int):
+    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
         raise ValueError(f"seed must be an int, got {seed!r}")
+    num_stories, seed = int(num_stories), int(seed)  # numpy integers too
     rng = random.Random(seed)
     stories: list[str] = []
     seen: set[str] = set()  # membership only, never iterated: order stays independent of PYTHONHASHSEED

@@ -6,6 +6,7 @@ import re
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
 from ailab.datasets.builtin_corpus import generate_builtin_corpus
@@ -152,6 +153,10 @@ def test_no_sentence_is_in_every_story(corpus):
 def test_bad_num_stories_is_rejected_with_a_clear_message(num_stories):
     with pytest.raises(ValueError, match="num_stories must be a positive int"):
         generate_builtin_corpus(num_stories)
+
+
+def test_numpy_integers_are_accepted():
+    assert generate_builtin_corpus(np.int64(20), seed=np.int32(4)) == generate_builtin_corpus(20, seed=4)
 
 
 def test_bad_seed_is_rejected_with_a_clear_message():
