@@ -633,9 +633,9 @@ def _plot_new_friend(w: _Writer) -> None:
     w.add("But {name} did not have many friends.", "But {he} often felt a little lonely.",
           "{He} was a bit shy, and {he} did not know how to make friends.")
     w.paragraph()
-    w.add("{Time} {name} went {to_place}.", "{Time} {name} went {to_place} with {parent}.",
-          "{Time} {parent} took {name} {to_place}.")
-    w.add("There {he} saw {a_fdesc} sitting all alone.", "Under a tree {he} saw {a_fdesc} who looked very sad.",
+    w.add("{Time} {name} went {to_place} with {parent}.", "{Time} {parent} took {name} {to_place}.",
+          "{Time} {name} and {parent} went for a walk {to_place}.")
+    w.add("There {name} saw {a_fdesc} sitting all alone.", "Under a tree, {name} saw {a_fdesc} who looked very sad.",
           "Near a big rock, {a_fdesc} was playing by {fself}.")
     w.add("{Name} wanted to say hello, but {his} tummy felt full of butterflies.",
           "{Name} wanted to go over, but {he} felt too shy.", "{Name} stood still and did not know what to do.")
@@ -688,7 +688,7 @@ _FEARS = (  # (thing, what facing it looks like, what it turned out to be)
     ("the shadow on the wall", "looked at it closely", "the shadow was only a coat on a hook"),
     ("the waves at the beach", "walked to the edge of the sea", "the waves only wanted to tickle {his} toes"),
     ("the big horse at the farm", "touched its soft nose", "the horse was calm and gentle"),
-    ("the haircut", "sat very still in the barber's chair", "the scissors only tickled a little"),
+    ("getting a haircut", "sat very still in the barber's chair", "the scissors only tickled a little"),
     ("the rope bridge in the park", "held the rope and stepped onto the bridge", "the bridge only wobbled a tiny bit"),
     ("the loud fireworks", "covered {his} ears and looked up", "the fireworks looked like flowers made of light"),
     ("the cellar stairs", "switched on the light and went down", "the cellar was only full of jars of jam"),
@@ -707,13 +707,14 @@ def _plot_brave(w: _Writer) -> None:
     w.maybe(0.6, "{His} knees wobbled and {his} heart beat fast.", "{He} wanted to run and hide.",
           "{He} held on tight to {parent} and did not want to let go.")
     w.say("hero", "scared", "I am scared. I do not want to.", "What if something bad happens?", "Please, can we go home?")
+    w.add("{parent} knelt down beside {him}.", "{parent} sat down next to {him}.", "{parent} squeezed {his} hand.")
     w.say("grown_up", "kind", "It is okay to be scared. Being brave means trying even when you are scared.",
           "I am right here with you. Let's try together, one little step at a time.",
           "I was scared of that too when I was little. Do you want to know a secret? It gets easier.")
-    w.maybe(0.6, "{parent} held {his} hand.", "{parent} gave {him} a warm hug.", "{parent} sang a silly song to make {him} laugh.")
+    w.maybe(0.5, "Then {phe} gave {name} a warm hug.", "Then {phe} sang a silly song to make {name} laugh.")
     w.paragraph()
     w.maybe(0.6, "{Name} took a deep breath.", "{Name} closed {his} eyes and counted to ten.", "{Name} thought of the bravest animal {he} knew.")
-    w.add("Slowly, {name} {face}.", "Very slowly, {name} {face}.", "Then, bit by bit, {name} {face}.")
+    w.add("Slowly, {name} {face}.", "Very slowly, {name} {face}.", "Bit by bit, {name} {face}.")
     w.maybe(0.5, "Nothing bad happened.", "At first, {his} heart was still pounding.", "{He} held {his} breath and waited.")
     w.add("Then {he} saw that {truth}.", "Soon {he} found out that {truth}.")
     w.say("hero", "happy", "I did it! I was brave!", "That was not scary at all!", "Can I do it again?")
