@@ -119,7 +119,7 @@ def test_sentences_and_quotes_start_with_a_capital(corpus):
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_other_seeds_are_just_as_clean(seed):
     # Other seeds reach template combinations seed 0 does not; every one must fill and read the same way.
-    for story in generate_builtin_corpus(1000, seed=seed):
+    for story in generate_builtin_corpus(500, seed=seed):
         check_spacing(story)
         check_articles(story)
         check_capitals(story)
