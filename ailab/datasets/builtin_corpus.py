@@ -1109,7 +1109,7 @@ def _plot_misunderstanding(w: _Writer) -> None:
 _GIFTS = (  # (gift, how it is made, what nearly goes wrong, how it is saved)
     ("a card", "drew a big heart on it with every crayon in the box", "{name} spilled juice all over it",
      "dried it on the windowsill and it looked even more colorful"),
-    ("a cake", "mixed flour, eggs and sugar with {parent}", "the cake came out a little lopsided",
+    ("a cake", "mixed flour, eggs and sugar in a big bowl", "the cake came out a little lopsided",
      "covered it with so much icing that nobody could tell"),
     ("a flower crown", "wove daisies and clover together", "a goat ate half of it",
      "picked more flowers and made it again, even prettier"),
