@@ -1,16 +1,17 @@
 """Throughput and peak memory of the `prepare` step (tokenize + pack to a memmap) against a per-document loop.
 
-    python benchmarks/bench_prepare.py [--repeats 2] [--num-proc N] [--vocab-size 4096]
+    python benchmarks/bench_prepare.py [--repeats 2] [--num-proc N] [--vocab-size 4096] [--scale K] [--runs ...]
 
 Corpora: the built-in stories and, where present, ../shared/data/tinystories/train.txt (read in place, never copied).
 Both are streamed from a .txt file in every run, so peak memory shows what packing itself holds. Each run is a fresh
-subprocess (peak RSS = ru_maxrss of the process and of its pool workers). Runs:
+subprocess (peak RSS = ru_maxrss of the process and of its pool workers). Runs (`--runs`, comma-separated keys):
 - `loop`: the baseline, `tokenizer.encode(doc)` once per document in a Python loop (one thread);
-- `pack 1 proc, 1 thread`: `pack_documents(num_proc=1)` with TOKENIZERS_PARALLELISM=false (batch encoder, one core);
-- `pack 1 proc, Rust threads`: `pack_documents(num_proc=1)`, the Rust batch encoder free to use its thread pool;
-- `pack N procs`: `pack_documents(num_proc=N)`, N worker processes of one thread each.
-Best of `--repeats` runs (by wall time) is reported. On a shared machine wall time depends on the other jobs;
-CPU seconds (process + workers) and tokens per CPU second do much less.
+- `pack1`: `pack_documents(num_proc=1)` with TOKENIZERS_PARALLELISM=false (the batch encoder on one core);
+- `pack1-threads`: `pack_documents(num_proc=1)`, the Rust batch encoder free to use its thread pool;
+- `packN`: `pack_documents(num_proc=N)`, N worker processes of one thread each.
+`--scale K` packs each corpus repeated K times (peak memory must not grow with K). Best of `--repeats` runs (by wall
+time) is reported. On a shared machine wall time depends on the other jobs; CPU seconds (process + workers) and
+tokens per CPU second much less.
 """
 
 from __future__ import annotations
@@ -97,6 +98,8 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=2)
     parser.add_argument("--num-proc", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--vocab-size", type=int, default=4096)
+    parser.add_argument("--scale", type=int, default=1, help="repeat each corpus this many times")
+    parser.add_argument("--runs", default="loop,pack1,pack1-threads,packN", help="comma-separated run keys")
     parser.add_argument("--run", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.run:
@@ -107,24 +110,37 @@ def main() -> None:
     from ailab.datasets.sources import read_separated_text
     from ailab.tokenizers import BpeTokenizer
 
-    runs = [
-        ("loop (baseline): encode() per document", "loop", 1, {"TOKENIZERS_PARALLELISM": "false"}),
-        ("pack_documents, 1 proc, 1 thread", "pack", 1, {"TOKENIZERS_PARALLELISM": "false"}),
-        ("pack_documents, 1 proc, Rust threads", "pack", 1, {"TOKENIZERS_PARALLELISM": "true"}),
-        (f"pack_documents, {args.num_proc} procs", "pack", args.num_proc, {}),
-    ]
+    all_runs = {
+        "loop": ("loop (baseline): encode() per document", "loop", 1, {"TOKENIZERS_PARALLELISM": "false"}),
+        "pack1": ("pack_documents, 1 proc, 1 thread", "pack", 1, {"TOKENIZERS_PARALLELISM": "false"}),
+        "pack1-threads": ("pack_documents, 1 proc, Rust threads", "pack", 1, {"TOKENIZERS_PARALLELISM": "true"}),
+        "packN": (f"pack_documents, {args.num_proc} procs", "pack", args.num_proc, {}),
+    }
+    runs = [all_runs[key] for key in args.runs.split(",")]
     with tempfile.TemporaryDirectory() as scratch:
         scratch = Path(scratch)
         builtin = scratch / "builtin.txt"
-        builtin.write_text("".join(f"{s}\n<|endoftext|>\n" for s in generate_builtin_corpus(6000, 0)), encoding="utf-8")
-        corpora = {"builtin (6,000 stories)": builtin}
+        stories = generate_builtin_corpus(6000, 0)
+        builtin.write_text("".join(f"{story}\n<|endoftext|>\n" for story in stories), encoding="utf-8")
+        sources = {"builtin (6,000 stories)": builtin}
         if TINYSTORIES.is_file():
-            corpora["TinyStories sample (train.txt)"] = TINYSTORIES
+            sources["TinyStories sample (train.txt)"] = TINYSTORIES
+        corpora = {}  # name -> (text the tokenizer is trained on, text that is packed)
+        for name, path in sources.items():
+            if args.scale == 1:
+                corpora[name] = (path, path)
+                continue
+            scaled = scratch / f"scaled-{path.name}"
+            with open(scaled, "wb") as f:
+                for _ in range(args.scale):
+                    f.write(path.read_bytes())
+            corpora[f"{name} x{args.scale}"] = (path, scaled)
         print("| corpus | run | MB/s of text | tokens/s | wall s | CPU s | tokens per CPU s | "
               "peak RSS MiB (main / worker) | wall speed-up vs loop |")
         print("|---|---|---:|---:|---:|---:|---:|---:|---:|")
-        for corpus_name, corpus in corpora.items():
-            tokenizer = BpeTokenizer.train(read_separated_text([corpus], "<|endoftext|>"), vocab_size=args.vocab_size)
+        for corpus_name, (training_text, corpus) in corpora.items():
+            training_docs = read_separated_text([training_text], "<|endoftext|>")
+            tokenizer = BpeTokenizer.train(training_docs, vocab_size=args.vocab_size)
             tokenizer.save(scratch / "tokenizer")
             baseline = None
             hashes = set()
@@ -133,12 +149,14 @@ def main() -> None:
                           "num_proc": num_proc, "out": str(scratch / "out.bin")}
                 result = min((in_subprocess(config, env) for _ in range(args.repeats)), key=lambda r: r["seconds"])
                 hashes.add(result["sha"])
-                baseline = baseline or result["seconds"]
+                if mode == "loop":
+                    baseline = result["seconds"]
+                speedup = f"{baseline / result['seconds']:.1f}x" if baseline else "-"
                 print(
                     f"| {corpus_name} | {name} | {result['mb_per_s']:.2f} | {result['tokens_per_s']:,.0f} | "
                     f"{result['seconds']:.2f} | {result['cpu_seconds']:.2f} | {result['tokens_per_cpu_s']:,.0f} | "
                     f"{result['peak_rss_mib']:.0f} / {result['peak_worker_rss_mib']:.0f} | "
-                    f"{baseline / result['seconds']:.1f}x |",
+                    f"{speedup} |",
                     flush=True,
                 )
             assert len(hashes) == 1, f"runs disagree on the packed tokens: {hashes}"

@@ -39,15 +39,11 @@ that the first window arrives at once."""
 
 
 def _is_streaming(raw_dataset: Any) -> bool:
-    try:
-        import datasets
+    """HF `IterableDataset`s and any iterable that is not a sequence (a generator, a reader) are streamed."""
+    import datasets
 
-        if isinstance(raw_dataset, datasets.IterableDataset):
-            return True
-        if isinstance(raw_dataset, datasets.Dataset):
-            return False
-    except ImportError:  # pragma: no cover - datasets is a dependency, but lists work without it
-        pass
+    if isinstance(raw_dataset, (datasets.IterableDataset, datasets.Dataset)):
+        return isinstance(raw_dataset, datasets.IterableDataset)
     return not isinstance(raw_dataset, Sequence)
 
 
