@@ -1529,6 +1529,98 @@ def _plot_tidy_room(w: _Writer) -> None:
     )
 
 
+_RECIPES = (  # (what, "the" form, ingredients, a step, what the house smelled of)
+    ("cookies", "the cookies", "flour, butter, sugar and chocolate chips", "rolled the dough into little balls",
+     "warm chocolate"),
+    ("bread", "the bread", "flour, water, yeast and a pinch of salt",
+     "kneaded the dough until it was smooth and stretchy", "fresh bread"),
+    ("an apple pie", "the pie", "apples, flour, butter and cinnamon", "sliced the apples and laid them in the dish",
+     "apples and cinnamon"),
+    ("a lemon cake", "the cake", "flour, milk, eggs and two bright lemons", "stirred the batter until it was smooth",
+     "lemons and butter"),
+    ("banana muffins", "the muffins", "ripe bananas, flour, eggs and oats", "spooned the batter into paper cups",
+     "sweet bananas"),
+    ("a carrot cake", "the cake", "grated carrots, flour, eggs and raisins", "stirred the thick orange batter",
+     "spices and sugar"),
+    ("gingerbread", "the gingerbread", "flour, ginger, molasses and butter",
+     "cut the dough into stars and little people", "ginger"),
+)
+_BAKING_MISHAPS = (  # (what went wrong, how it was put right)
+    ("{name} put in salt instead of sugar", "They tasted it, made funny faces and started again. This time, {name} "
+     "read every label carefully"),
+    ("a piece of eggshell fell into the bowl", "{parent} showed {him} how to scoop it out with a spoon"),
+    ("a cloud of flour puffed up, and {name} looked like a snowman", "They laughed and swept it all up together"),
+    ("{name} forgot to set the timer", "Luckily, the sweet smell told them just in time"),
+    ("{name} dropped the wooden spoon on the floor", "{He} washed it and tried again, more slowly this time"),
+)
+
+
+def _plot_baking(w: _Writer) -> None:
+    what, the_what, ingredients, step, smell = w.pick(_RECIPES)
+    mishap, fix = w.pick(_BAKING_MISHAPS)
+    w.slots.update(what=what, the_what=the_what, The_what=the_what.capitalize(), ingredients=ingredients, step=step,
+                   smell=smell, mishap=w.fill(mishap), fix=w.fill(fix))
+    _time(w)
+    _introduce(w)
+    w.paragraph()
+    w.add("{Time} {parent} asked {name} to help bake {what}.",
+          "{Time} it was raining, so {name} and {parent} decided to bake {what}.")
+    w.say("hero", "excited", "Can I crack the eggs?", "Can I stir? Please?", "Can I lick the spoon when we are done?")
+    w.maybe(0.6, "First, they washed their hands and put on aprons.", "{parent} tied an apron around {name}.")
+    w.add("They gathered {ingredients}.", "On the table they set out {ingredients}.")
+    w.add("{Name} {step}.", "Together they {step}.")
+    w.add("But then {mishap}.", "Suddenly, {mishap}.")
+    w.say("hero", "scared", "Oops! Did I ruin it?", "Oh no! I spoiled everything!")
+    w.say("grown_up", "kind", "Don't worry. Every baker makes mistakes.", "Mistakes are part of cooking.")
+    w.add("{fix}.")
+    w.paragraph()
+    w.add("Soon the whole house smelled of {smell}.", "While they waited, the kitchen filled with the smell of {smell}.")
+    w.add("When the timer rang, {the_what} came out golden and warm.", "At last, {the_what} came out of the oven.")
+    w.add("{Name} took some to {his} friend {friend}.", "They shared {the_what} with the neighbors.")
+    w.say("friend" if w.chance(0.5) else "grown_up", "happy", "This is delicious!", "Yum! You are a real baker!")
+    w.add(
+        "{Name} learned that baking takes patience, and that most mistakes can be fixed.",
+        "That day, {name} decided to be a baker when {he} grew up.",
+        "{Name} learned that food made together tastes the best.",
+    )
+
+
+_ILLNESSES = ("a runny nose", "a sore throat", "a cough", "a fever", "a tummy ache")
+_MISSED = ("the class trip to the zoo", "{friend}'s birthday party", "the big soccer game", "the school play",
+           "the picnic in the park")
+_GET_WELL = ("a drawing of a smiling sun", "a card covered in stickers", "a paper flower", "a funny letter",
+             "a little clay bird")
+
+
+def _plot_sick_day(w: _Writer) -> None:
+    w.slots.update(illness=w.pick(_ILLNESSES), missed=w.fill(w.pick(_MISSED)), get_well=w.pick(_GET_WELL))
+    w.slots["Time"] = w.pick(("One morning,", "On Monday morning,", "Early one morning,", "One cold morning,"))
+    _introduce(w)
+    w.paragraph()
+    w.add("{Time} {name} woke up with {illness}.", "{Time} {name} felt hot and tired, and {he} had {illness}.")
+    w.add("Today was {missed}.", "It was the day of {missed}, and {name} had been waiting for it all week.")
+    w.say("grown_up", "kind", "I am sorry, but you need to stay in bed today.", "You need to rest and get better.")
+    w.say("hero", "sad", "But I don't want to miss it!", "It's not fair. I feel fine!")
+    w.maybe(0.6, "{parent} felt {his} forehead and took {his} temperature.", "{Name} sneezed three times in a row.")
+    w.paragraph()
+    w.add("{parent} brought {him} warm soup and a cup of tea with honey.",
+          "{parent} made {him} a cozy nest of pillows and brought a bowl of soup.")
+    w.add("{Name} read a book about pirates.", "{Name} watched the raindrops race down the window.",
+          "{Name} made shadow animals on the wall with {his} hands.")
+    w.add("In the afternoon, there was a knock at the door.", "Later, the doorbell rang.")
+    w.add("It was {friend}, with {get_well} to say get well soon.", "{friend} had left {get_well} on the doorstep.")
+    w.say("hero", "happy", "{friend} did not forget me!", "This is the best present!")
+    _feel(w, happy=True)
+    w.paragraph()
+    w.add("{Name} slept and slept.", "That night, {name} slept for a long, long time.")
+    w.add("Two days later, {name} felt strong again.", "By the weekend, {he} felt as good as new.")
+    w.add(
+        "{Name} learned that resting is how you get better, and that good friends remember you even when you are away.",
+        "The first thing {name} did was run to thank {friend}.",
+        "{Name} hung {friend}'s present above {his} bed, where {he} could see it every morning.",
+    )
+
+
 # (plot, share of stories, allows an animal hero)
 _PLOTS = (
     (_plot_lost_object, 1.0, True),
@@ -1549,6 +1641,8 @@ _PLOTS = (
     (_plot_neighbor, 0.7, False),
     (_plot_journey, 0.8, True),
     (_plot_tidy_room, 0.7, False),
+    (_plot_baking, 0.7, True),
+    (_plot_sick_day, 0.6, False),
 )
 _PLOT_CUM_WEIGHTS = tuple(itertools.accumulate(weight for _, weight, _ in _PLOTS))
 
