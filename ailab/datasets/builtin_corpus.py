@@ -1468,7 +1468,7 @@ def _plot_journey(w: _Writer) -> None:
     w.say("grown_up", "kind", "Be careful, and come home before dark.", "Take this snack for the way, and be safe.")
     w.maybe(0.5, "The path was long.", "The path went up and down and around.")
     w.add("On the way, {help1}.", "First, {help1}.")
-    w.add("Later, {help2}.", "Then {help2}.")
+    w.add("Later, {help2}.", "After that, {help2}.")
     w.maybe(0.3, "{Name} thanked them both.", "{Name} said thank you and kept going.")
     w.add("Then dark clouds came, and {name} felt small and far from home.",
           "By lunchtime {name}'s legs were tired, and {he} almost turned back.")
