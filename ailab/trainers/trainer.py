@@ -244,14 +244,21 @@ class Trainer:
                 if state.best_eval_loss is None or metrics["eval_loss"] < state.best_eval_loss:
                     state.best_eval_loss = metrics["eval_loss"]
                 self._callback("on_evaluate", state, {**metrics, "best_eval_loss": state.best_eval_loss})
-            if stop or (args.save_steps and (state.global_step % args.save_steps == 0 or last_step)):
+            if args.save_steps and (state.global_step % args.save_steps == 0 or last_step):
                 self._save_checkpoint()
             paused += time.perf_counter() - pause_start
 
             self._callback("on_step_end", state)
-            if stop:
-                raise TrainingInterrupted(self._stop_signal or signal.SIGTERM, state.global_step,
-                                          Path(state.last_checkpoint))  # fmt: skip
+            # one process acts on a signal as soon as the step is done; ranks act on the vote taken mid-step
+            if stop or (self._stop_signal is not None and not self.dist.is_distributed):
+                self._interrupt()
+
+    def _interrupt(self) -> None:
+        """Checkpoint the step just finished (unless save_steps already did) and raise TrainingInterrupted."""
+        path = ckpt.checkpoint_dir(self.args.output_dir, self.state.global_step)
+        if self.state.last_checkpoint != str(path):
+            self._save_checkpoint()
+        raise TrainingInterrupted(self._stop_signal or signal.SIGTERM, self.state.global_step, path)
 
     def _reduce_step(self, step_loss: torch.Tensor) -> tuple[float, bool]:
         """Mean loss over ranks and whether any rank was asked to stop: one small all-reduce, one host sync."""
@@ -430,7 +437,7 @@ class Trainer:
         self._stop_signal, self._first_signal_time = signum, now
         if self.dist.is_main_process:
             print(
-                f"\n{signal.Signals(signum).name} received: finishing step {self.state.global_step + 1}, "
-                "then saving a checkpoint (send it again to stop at once, without saving)",
+                f"\n{signal.Signals(signum).name} received: finishing the current step, then saving a checkpoint "
+                "(send it again to stop at once, without saving)",
                 flush=True,
             )
