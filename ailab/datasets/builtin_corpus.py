@@ -3,21 +3,21 @@
 `generate_builtin_corpus(num_stories, seed)` writes TinyStories-like stories from a small story grammar that is
 part of this file (every word list and sentence template is our own; no text is copied from anywhere). A story is
 a hero (a child or a small animal, with consistent pronouns), a friend, a grown-up, a place and an object, put
-through one of 18 plot shapes (a lost toy, a new friend, a fear overcome, sharing, a trip, spoiled weather,
+through one of 20 plot shapes (a lost toy, a new friend, a fear overcome, sharing, a trip, spoiled weather,
 learning a skill, helping an animal, a misunderstanding, a surprise, growing a plant, owning up to a mistake, a
-race, bedtime, a new pet, helping a neighbour, a journey, tidying up). Every plot has a beginning that introduces
-the hero by name, a problem, middle events, dialogue in quotes with speech verbs that fit the mood, feelings, a
-resolution and an ending or a moral. Each step picks one of several sentence templates, and a per-story pace
-keeps or drops optional sentences, so two stories rarely share more than their skeleton.
+race, bedtime, a new pet, helping a neighbour, a journey, tidying up, baking, a sick day). Every plot has a
+beginning that introduces the hero by name, a problem, middle events, dialogue in quotes with speech verbs that
+fit the mood, feelings, a resolution and an ending or a moral. Each step picks one of several sentence templates,
+and a per-story pace keeps or drops optional sentences, so two stories rarely share more than their skeleton.
 
 Trade-offs, measured for the defaults (6,000 stories, seed 0; `python benchmarks/builtin_corpus.py`):
-- Size: 4.7 MB of ASCII text, 86-216 words a story (median 145, like TinyStories): big enough that a small model
+- Size: 4.7 MB of ASCII text, 86-224 words a story (median 144, like TinyStories): big enough that a small model
   trained for a few minutes on CPU has not memorised it, small enough to tokenize and pack in seconds.
-- Vocabulary: about 2,100 distinct lowercase words, 2,000 of them seen at least 5 times, so a small model can learn
-  every word. A BPE tokenizer asked for 8,192 tokens stops near 4,100 on this text (~1.1M tokens in all).
-- Time: about 0.7 s of CPU for 6,000 stories, pure Python, no dependencies.
-- A grammar is more repetitive than people are: gzip ratio 0.24 against 0.31 for real TinyStories, and a held-out
-  word-bigram model needs 4.8 bits/word against 6.7. Validation loss is lower than on real TinyStories and samples
+- Vocabulary: about 2,200 distinct lowercase words, 2,100 of them seen at least 5 times, so a small model can learn
+  every word. A BPE tokenizer asked for 8,192 tokens stops near 4,200 on this text (~1.1M tokens in all).
+- Time: about 0.5-0.7 s of CPU for 6,000 stories, pure Python, no dependencies.
+- A grammar is more repetitive than people are: gzip ratio 0.25 against 0.31 for real TinyStories, and a held-out
+  word-bigram model needs 4.9 bits/word against 6.7. Validation loss is lower than on real TinyStories and samples
   drift into the grammar's phrasings. That is the price of a corpus that is free, offline and reproducible; point
   the pipeline at a real dataset for research results.
 
@@ -585,7 +585,8 @@ def _plot_lost_object(w: _Writer) -> None:
     if w.chance(0.5):
         w.say("hero", "sad", "I lost my {obj_desc}. I looked everywhere.", "My {obj} is lost, and I cannot find it.",
               "I had my {obj} a minute ago, and now it is gone.")
-    w.say("friend", "kind", "Don't worry. I will help you look.", "Let's look together. Two pairs of eyes are better than one.",
+    w.say("friend", "kind", "Don't worry. I will help you look.",
+          "Let's look together. Two pairs of eyes are better than one.",
           "We will find it. I am very good at finding things.")
     spots = w.rng.sample(_OUTDOOR_SPOTS, 4)
     for i, spot in enumerate(spots[: w.rng.randint(1, 2)]):
@@ -603,7 +604,8 @@ def _plot_lost_object(w: _Writer) -> None:
                   "Then {friend} peeked {spot}, but the {obj} was not there either.",
                   "They searched {spot}, but they only found {junk}.")
     w.slots["spot"] = spots[-1]
-    w.maybe(0.3, "{Name} began to think the {obj} was lost forever.", "The sky was getting dark.", "{Name} sat down with a sigh.")
+    w.maybe(0.3, "{Name} began to think the {obj} was lost forever.", "The sky was getting dark.",
+            "{Name} sat down with a sigh.")
     w.paragraph()
     if w.chance(0.5):
         w.add("At last, {friend} pointed {spot}. There was the {obj}!", "Then {friend} shouted and pointed {spot}.")
@@ -613,7 +615,7 @@ def _plot_lost_object(w: _Writer) -> None:
               "Then the wind moved the grass, and {name} saw a flash of {color} {spot}. It was the {obj}!")
         w.say("hero", "happy", "I found it! I found my {obj}!", "There you are!", "Hooray!")
     w.maybe(0.4, "{Name} hugged the {obj} tight.", "{Name} held the {obj} close to {his} heart.",
-          "{Name} picked it up and brushed off the dirt.")
+            "{Name} picked it up and brushed off the dirt.")
     w.say("hero", "happy", "Thank you, {friend}. You are the best friend ever.", "Thank you for helping me, {friend}.",
           "I could not have found it without you, {friend}.")
     w.maybe(0.3, "{friend} smiled.", "{friend} smiled a big smile.", "{friend} gave {him} a hug.")
@@ -641,7 +643,7 @@ def _plot_new_friend(w: _Writer) -> None:
           "{Name} wanted to go over, but {he} felt too shy.", "{Name} stood still and did not know what to do.")
     if w.chance(0.6):
         w.say("hero", "scared", "What if {fhe} does not want to play with me?", "What if {fhe} laughs at me?",
-          "I do not know what to say.")
+              "I do not know what to say.")
     if w.chance(0.7):
         w.say("grown_up", "kind", "Just say hello. A smile is a good place to start.",
               "Everyone feels shy sometimes. Go on, you can do it.", "Why don't you ask {fhim} to play?")
@@ -657,7 +659,8 @@ def _plot_new_friend(w: _Writer) -> None:
     w.add("They {act_past}.", "Together they {act_past}.", "First, they {act_past}.")
     w.maybe(0.7, "Then they {act_past2}.", "Next, they {act_past2}.",
             "After that, they {act_past2} until they were out of breath.")
-    w.maybe(0.3, "{friend} showed {name} how to make a daisy chain.", "{friend} told the funniest joke {name} had ever heard.",
+    w.maybe(0.3, "{friend} showed {name} how to make a daisy chain.",
+            "{friend} told the funniest joke {name} had ever heard.",
             "They found a ladybug and named it Spot.", "They shared a bottle of cold water.")
     w.paragraph()
     w.add("When it was time to go home, {name} did not want to leave.", "Soon the sun began to set.",
@@ -700,22 +703,26 @@ def _plot_brave(w: _Writer) -> None:
     w.slots.update(fear=fear, face=w.fill(face), truth=w.fill(truth))
     _time(w)
     _introduce(w)
-    w.add("But there was one thing {name} was afraid of: {fear}.", "But {name} had a secret. {He} was scared of {fear}.",
+    w.add("But there was one thing {name} was afraid of: {fear}.",
+          "But {name} had a secret. {He} was scared of {fear}.",
           "There was only one problem. {Name} was very afraid of {fear}.")
     w.paragraph()
     w.add("{Time} {name} had to face {fear}.", "{Time} there was no way around it. {Name} had to face {fear}.")
     w.maybe(0.6, "{His} knees wobbled and {his} heart beat fast.", "{He} wanted to run and hide.",
-          "{He} held on tight to {parent} and did not want to let go.")
-    w.say("hero", "scared", "I am scared. I do not want to.", "What if something bad happens?", "Please, can we go home?")
+            "{He} held on tight to {parent} and did not want to let go.")
+    w.say("hero", "scared", "I am scared. I do not want to.", "What if something bad happens?",
+          "Please, can we go home?")
     w.add("{parent} knelt down beside {him}.", "{parent} sat down next to {him}.", "{parent} squeezed {his} hand.")
     w.say("grown_up", "kind", "It is okay to be scared. Being brave means trying even when you are scared.",
           "I am right here with you. Let's try together, one little step at a time.",
           "I was scared of that too when I was little. Do you want to know a secret? It gets easier.")
     w.maybe(0.5, "Then {phe} gave {name} a warm hug.", "Then {phe} sang a silly song to make {name} laugh.")
     w.paragraph()
-    w.maybe(0.6, "{Name} took a deep breath.", "{Name} closed {his} eyes and counted to ten.", "{Name} thought of the bravest animal {he} knew.")
+    w.maybe(0.6, "{Name} took a deep breath.", "{Name} closed {his} eyes and counted to ten.",
+            "{Name} thought of the bravest animal {he} knew.")
     w.add("Slowly, {name} {face}.", "Very slowly, {name} {face}.", "Bit by bit, {name} {face}.")
-    w.maybe(0.5, "Nothing bad happened.", "At first, {his} heart was still pounding.", "{He} held {his} breath and waited.")
+    w.maybe(0.5, "Nothing bad happened.", "At first, {his} heart was still pounding.",
+            "{He} held {his} breath and waited.")
     w.add("Then {he} saw that {truth}.", "Soon {he} found out that {truth}.")
     w.say("hero", "happy", "I did it! I was brave!", "That was not scary at all!", "Can I do it again?")
     _feel(w, happy=True)
@@ -739,16 +746,20 @@ def _plot_sharing(w: _Writer) -> None:
     w.paragraph()
     w.add("{Time} {parent} gave {name} {treat}.", "{Time} {name} found {treat} in {his} lunch bag.",
           "{Time} {name} got {treat} as a special treat.")
-    w.say("hero", "excited", "Yum! This is all mine!", "I am going to eat it all by myself!", "This is the best day ever!")
+    w.say("hero", "excited", "Yum! This is all mine!", "I am going to eat it all by myself!",
+          "This is the best day ever!")
     w.maybe(0.6, "{He} ran {to_place} to eat it.", "{He} sat down {at_place} to enjoy it.")
-    w.add("Just then, {his} friend {friend} came along.", "Soon {friend_intro} came by.", "Then {his} friend {friend} walked up, looking hungry.")
-    w.maybe(0.6, "{fHe} looked at the {short} with big eyes.", "{fHis} tummy rumbled loudly.", "{fHe} had forgotten {fhis} snack at home.")
+    w.add("Just then, {his} friend {friend} came along.", "Soon {friend_intro} came by.",
+          "Then {his} friend {friend} walked up, looking hungry.")
+    w.maybe(0.6, "{fHe} looked at the {short} with big eyes.", "{fHis} tummy rumbled loudly.",
+            "{fHe} had forgotten {fhis} snack at home.")
     w.say("friend", "sad", "That looks so good. Can I have some?", "I am so hungry. Could I have a little bit?",
           "I did not bring anything to eat today.")
     w.paragraph()
     w.maybe(0.3, "{Name} held the {short} close.", "{Name} turned away.", "{Name} did not want to share.")
     w.say("hero", "cross", "No. It is mine.", "Go away. I want it all.", "Get your own.")
-    w.add("{friend} looked down at {fhis} feet and walked away slowly.", "{friend}'s face fell, and {fhe} sat down alone.",
+    w.add("{friend} looked down at {fhis} feet and walked away slowly.",
+          "{friend}'s face fell, and {fhe} sat down alone.",
           "{friend} did not say anything. {fHe} just walked away.")
     w.add("{Name} took a bite. But somehow, it did not taste as good as before.",
           "{Name} looked at the {short}. Then {he} looked at {friend}, sitting all alone.",
@@ -762,7 +773,7 @@ def _plot_sharing(w: _Writer) -> None:
     w.add("{Name} {share}.")
     w.say("friend", "happy", "Thank you, {name}!", "Really? Thank you!", "You are a good friend, {name}.")
     w.maybe(0.6, "They ate together and laughed.", "They sat side by side and ate every last crumb.",
-          "The {short} tasted twice as good now.")
+            "The {short} tasted twice as good now.")
     _feel(w, happy=True)
     w.add(
         "{Name} felt warm and {feeling} inside. {He} learned that sharing makes everyone happier.",
@@ -780,26 +791,33 @@ _TRIPS = (  # (destination, to phrase, how they travel, three things to see)
     ("the farm", "to Uncle Joe's farm", ("cows chewing slowly", "piglets rolling in the mud", "a goat that ate a hat",
                                         "hens pecking at corn", "a tractor as big as a house")),
     ("the mountains", "to the mountains", ("snow on the tall peaks", "a waterfall splashing down the rocks",
-                                          "an eagle circling in the sky", "pine trees as tall as towers", "a deer drinking from a stream")),
+                                          "an eagle circling in the sky", "pine trees as tall as towers",
+                                           "a deer drinking from a stream")),
     ("the city", "to the big city", ("buildings that touched the clouds", "a bus painted like a rainbow",
-                                    "a man juggling five balls", "a fountain that danced", "a bakery with a hundred cakes")),
+                                    "a man juggling five balls", "a fountain that danced",
+                                     "a bakery with a hundred cakes")),
     ("the museum", "to the museum", ("the bones of a giant dinosaur", "a real rocket", "paintings as big as walls",
                                     "a room full of butterflies", "a golden crown from long ago")),
-    ("the lake", "to the lake", ("ducks paddling in a line", "a turtle sunning itself on a log", "fish jumping out of the water",
+    ("the lake", "to the lake", ("ducks paddling in a line", "a turtle sunning itself on a log",
+                                 "fish jumping out of the water",
                                 "a little wooden boat", "dragonflies with shiny wings")),
     ("the fair", "to the fair", ("a merry-go-round with painted horses", "a giant pumpkin", "a clown on stilts",
                                 "fluffy pink cotton candy", "a prize-winning pig")),
-    ("the aquarium", "to the aquarium", ("a shark gliding past", "a tank full of glowing jellyfish", "an octopus hiding in a pot",
+    ("the aquarium", "to the aquarium", ("a shark gliding past", "a tank full of glowing jellyfish",
+                                         "an octopus hiding in a pot",
                                         "a sea turtle waving a flipper", "a clownfish in a wavy plant")),
 )
 _VEHICLES = ("by car", "on a train", "on a big red bus", "by boat", "in Grandpa's old truck", "on their bikes")
 _TRIP_PROBLEMS = (  # (problem, fix)
-    ("{name} saw that {he} had forgotten {his} hat, and the sun was very hot", "{parent} bought {him} a funny hat with a duck on it"),
+    ("{name} saw that {he} had forgotten {his} hat, and the sun was very hot",
+     "{parent} bought {him} a funny hat with a duck on it"),
     ("{name}'s legs got very tired", "{parent} carried {him} on {phis} shoulders for a while"),
-    ("{name} could not find {parent} in the crowd", "{he} remembered to stay still, and {parent} found {him} right away"),
+    ("{name} could not find {parent} in the crowd",
+     "{he} remembered to stay still, and {parent} found {him} right away"),
     ("it started to rain", "they waited under a big tree and shared a sandwich until the rain stopped"),
     ("{name} dropped {his} ice cream on the ground", "{parent} shared {phis} ice cream with {him}"),
-    ("{name} got a tummy ache from too many snacks", "{he} sat in the shade and drank some water until {he} felt better"),
+    ("{name} got a tummy ache from too many snacks",
+     "{he} sat in the shade and drank some water until {he} felt better"),
     ("{name}'s shoe came off and fell in a puddle", "{parent} dried it with a towel and they laughed about it"),
 )
 
@@ -814,16 +832,19 @@ def _plot_trip(w: _Writer) -> None:
     w.add("{Time} {parent} had a surprise.", "{Name} woke up very early one morning. It was a special day.",
           "{Name} jumped out of bed one morning, because today was a special day.")
     w.say("grown_up", "happy", "Today we are going {to_dest}!", "Put on your shoes. We are going on a trip {to_dest}!")
-    w.say("hero", "excited", "Hooray! Can {friend} come too?", "Really? I have always wanted to go!", "Yay! Let's go right now!")
+    w.say("hero", "excited", "Hooray! Can {friend} come too?", "Really? I have always wanted to go!",
+          "Yay! Let's go right now!")
     w.maybe(0.5, "{friend} came along too, and the two friends could not stop giggling.")
-    w.add("They went {vehicle}.", "They traveled {vehicle}, and the trip felt very long.", "They went {vehicle}, singing songs all the way.")
+    w.add("They went {vehicle}.", "They traveled {vehicle}, and the trip felt very long.",
+          "They went {vehicle}, singing songs all the way.")
     w.paragraph()
     seen = w.rng.sample(sights, 3)
     w.slots.update(s1=seen[0], s2=seen[1], s3=seen[2])
     w.add("At {dest}, {name} saw {s1}.", "First, {name} saw {s1}.")
     if w.chance(0.6):
         w.say("hero", "excited", "Look! Look at that!", "Wow! Did you see that?", "That is amazing!")
-    w.add("Then {he} saw {s2} and {s3}.", "Next came {s2}, and then {s3}.", "{He} also saw {s2}. Best of all, {he} saw {s3}.")
+    w.add("Then {he} saw {s2} and {s3}.", "Next came {s2}, and then {s3}.",
+          "{He} also saw {s2}. Best of all, {he} saw {s3}.")
     w.add("But then {problem}.")
     w.maybe(0.5, "{Name} felt like crying.", "{Name} frowned.", "For a moment, the day did not feel so fun.")
     w.add("Luckily, {fix}.", "Soon {fix}.", "Then {fix}.")
@@ -858,7 +879,8 @@ _WEATHER_PLANS = (  # (plan -ing phrase, base, weather event, what it did, how t
      "The path turned into one long, muddy puddle",
      "When they looked outside again, the sun was peeking through the clouds"),
     ("going to the fair", "go to the fair", "Hailstones as big as peas bounced on the roof",
-     "The fair was closed until the hail stopped", "In the afternoon, the hail turned to a soft drizzle, and then it stopped"),
+     "The fair was closed until the hail stopped",
+     "In the afternoon, the hail turned to a soft drizzle, and then it stopped"),
 )
 _INDOOR_FUN = (
     ("build a fort with blankets and chairs", "built a fort with blankets and chairs"),
@@ -884,13 +906,15 @@ def _plot_weather(w: _Writer) -> None:
           "For a whole week, {name} and {his} friend {friend} had been looking forward to {plan_ing}.",
           "On Saturday, {name} woke up with a big idea: today {he} and {friend} would {plan}.")
     w.say("hero", "excited", "This is going to be so much fun!", "I can't wait!", "Let's go, {friend}!")
-    w.add("But just as they got ready, something changed.", "But the weather had other ideas.", "But then the sky changed.",
+    w.add("But just as they got ready, something changed.", "But the weather had other ideas.",
+          "But then the sky changed.",
           "But that morning, the sky looked strange.")
     w.add("{event}.")
     w.add("{damage}.")
     if w.chance(0.7):
         w.say("hero", "sad", "Now our day is ruined.", "It isn't fair!", "Why does this always happen?")
-    w.maybe(0.5, "{Name} pressed {his} nose against the window and sighed.", "{Name} sat on the steps with {his} chin in {his} hands.")
+    w.maybe(0.5, "{Name} pressed {his} nose against the window and sighed.",
+            "{Name} sat on the steps with {his} chin in {his} hands.")
     w.paragraph()
     w.add("{parent} came over and sat down beside {him}.", "Then {parent} had an idea.")
     w.say("grown_up", "kind", "We can't change the weather, but we can change our plan. Why don't we {fun}?",
@@ -950,7 +974,8 @@ def _plot_skill(w: _Writer) -> None:
     w.paragraph()
     w.add("{Time} {name} decided to try.", "{Time} {name} said that today was the day.")
     w.add("{He} tried, but {fail}.", "On the first try, {fail}.")
-    w.maybe(0.6, "{He} tried again, and again {fail}.", "{He} tried once more. It did not work.", "The second try was even worse.")
+    w.maybe(0.6, "{He} tried again, and again {fail}.", "{He} tried once more. It did not work.",
+            "The second try was even worse.")
     w.say("hero", "cross", "I will never be able to {skill}!", "This is too hard. I give up!", "I am no good at this!")
     w.maybe(0.5, "{Name} sat down and folded {his} arms.", "{Name} kicked a little stone and frowned.")
     w.paragraph()
@@ -965,13 +990,16 @@ def _plot_skill(w: _Writer) -> None:
           "Let's practice together a little every day.")
     if w.chance(0.6):
         w.say(helper, "neutral", "Try to go slowly. Keep your eyes on what you want to do.",
-          "Here is a trick: take a deep breath first, then try.", "Don't think about falling. Think about the fun part.")
-    w.slots["days"] = w.pick(("every day", "every morning", "each afternoon after lunch", "every evening before dinner"))
+              "Here is a trick: take a deep breath first, then try.",
+              "Don't think about falling. Think about the fun part.")
+    w.slots["days"] = w.pick(("every day", "every morning", "each afternoon after lunch",
+                              "every evening before dinner"))
     w.add("So {name} practiced {days}.", "After that, {name} kept trying {days}.")
     w.maybe(0.6, "Some days were good, and some days were not.", "Little by little, it got easier.",
-          "Sometimes {he} wanted to quit, but {he} kept going.")
+            "Sometimes {he} wanted to quit, but {he} kept going.")
     w.paragraph()
-    w.add("Then one day, it happened. {Name} could {skill}!", "One morning, {name} tried again, and this time it worked!",
+    w.add("Then one day, it happened. {Name} could {skill}!",
+          "One morning, {name} tried again, and this time it worked!",
           "Weeks later, {name} tried once more. This time, everything went right.")
     w.say("hero", "happy", "I did it! I really did it!", "Look at me! I can {skill}!", "Did you see that?")
     _feel(w, happy=True)
@@ -1010,7 +1038,7 @@ _HURT_ANIMALS = (  # (creature, its trouble, how they help, how it ends)
 def _plot_help_animal(w: _Writer) -> None:
     creature, trouble, help_, ending = w.pick(_HURT_ANIMALS)
     w.slots.update(creature=creature, trouble=trouble, help=help_, creature_end=w.fill(ending),
-                   critter=creature.split(" ", 1)[1].replace("little ", "").replace("young ", "").replace("lost ", "").replace("baby ", ""))
+                   critter=creature.split()[-1])  # "a baby bird" -> "bird"
     _place(w)
     _time(w)
     _introduce(w)
@@ -1027,7 +1055,8 @@ def _plot_help_animal(w: _Writer) -> None:
     w.say("grown_up", "kind", "We must be very gentle. Animals get scared easily.",
           "You did the right thing by asking for help.", "Let's help it together, slowly and quietly.")
     w.add("Together, they {help}.", "{Name} and {parent} {help}.")
-    w.maybe(0.5, "It took a long time, but {name} was patient.", "{Name} spoke softly so the {critter} would not be afraid.")
+    w.maybe(0.5, "It took a long time, but {name} was patient.",
+            "{Name} spoke softly so the {critter} would not be afraid.")
     w.paragraph()
     w.add("{creature_end}.")
     w.say("hero", "happy", "Goodbye, little {critter}! Be safe!", "It's okay now! You are safe!", "We did it!")
@@ -1081,7 +1110,8 @@ def _plot_misunderstanding(w: _Writer) -> None:
     _introduce(w)
     w.add("{His} best friend was {friend_intro}.", "{Name} and {friend} were best friends.")
     w.paragraph()
-    w.maybe(0.5, "{Time} something strange happened.", "{Time} {name} noticed something odd.", "{Time} things felt wrong.")
+    w.maybe(0.5, "{Time} something strange happened.", "{Time} {name} noticed something odd.",
+            "{Time} things felt wrong.")
     w.add("{clue}.")
     w.add("{Name} was sure that {thought}.", "{Name} started to believe that {thought}.")
     w.maybe(0.6, "{He} felt {worry} all day.", "{He} could not stop thinking about it.",
@@ -1143,11 +1173,13 @@ def _plot_surprise(w: _Writer) -> None:
     w.add("{Name} almost cried, but then {he} had an idea.", "{Name} thought hard.")
     w.add("{He} {save}.")
     w.paragraph()
-    w.add("The next morning, {name} hid the present behind {his} back.", "On the big day, {name} waited behind the door.")
+    w.add("The next morning, {name} hid the present behind {his} back.",
+          "On the big day, {name} waited behind the door.")
     w.say("hero", "happy", "Surprise! Happy birthday, {who}!", "Happy birthday! This is for you!")
     w.add("{who} gasped.", "{who}'s eyes grew wide.", "{who} smiled the biggest smile {name} had ever seen.")
     w.say(w.slots["for"] if w.slots["for"] == "friend" else "grown_up", "happy",
-          "You made this for me? I love it!", "This is the best present I have ever had!", "Thank you! It is wonderful!")
+          "You made this for me? I love it!", "This is the best present I have ever had!",
+          "Thank you! It is wonderful!")
     _feel(w, happy=True)
     w.add(
         "{Name} felt {feeling}. Giving a present felt even better than getting one.",
@@ -1169,7 +1201,8 @@ def _plot_garden(w: _Writer) -> None:
     _introduce(w)
     w.paragraph()
     w.add("{Time} {parent} gave {name} {plant}.", "{Time} {name} found {plant} on the path and showed it to {parent}.")
-    w.say("grown_up", "kind", "If you plant it and take care of it, it will grow.", "Plant it in the garden and see what happens.")
+    w.say("grown_up", "kind", "If you plant it and take care of it, it will grow.",
+          "Plant it in the garden and see what happens.")
     w.add("{Name} dug a little hole and planted it. {He} gave it some water.",
           "{Name} pushed it into the soft dirt and patted the ground.")
     w.add("The next morning, {he} ran outside to look. Nothing had happened.",
@@ -1234,8 +1267,10 @@ def _plot_honesty(w: _Writer) -> None:
     w.add("At last, {name} went to {parent}.", "Finally, {name} could not keep the secret any longer.")
     w.say("hero", "sad", "It was me. I did it by accident, and then I hid. I am sorry.",
           "I have to tell you something. It was me, and I was scared to say so.")
-    w.add("{parent} was quiet for a moment. Then {phe} hugged {name}.", "{parent} knelt down and looked at {him} kindly.")
-    w.say("grown_up", "kind", "Thank you for telling me the truth. Accidents happen. Telling the truth is what matters.",
+    w.add("{parent} was quiet for a moment. Then {phe} hugged {name}.",
+          "{parent} knelt down and looked at {him} kindly.")
+    w.say("grown_up", "kind",
+          "Thank you for telling me the truth. Accidents happen. Telling the truth is what matters.",
           "I am proud of you for being honest. Let's fix it together.")
     w.add("Together, they cleaned up.", "They fixed what they could, and {name} helped.")
     w.add(
@@ -1287,7 +1322,8 @@ def _plot_race(w: _Writer) -> None:
     w.say("hero", "kind", "Friends come first.", "I would rather finish with you.", "We can finish together.")
     w.add("{Name} helped {friend} up, and they crossed the finish line side by side. They came last.",
           "Arm in arm, the two friends crossed the finish line. Everyone else had already finished.",
-          "{Name} put {friend}'s arm over {his} shoulder, and slowly they reached the end together. They were the very last.")
+          "{Name} put {friend}'s arm over {his} shoulder, and slowly they reached the end together. "
+          "They were the very last.")
     w.paragraph()
     w.add("But the crowd cheered louder for them than for anyone else.",
           "Everyone clapped and cheered for them anyway.",
@@ -1309,7 +1345,8 @@ _SLEEP_TROUBLES = (
     "{He} was not one bit sleepy",
 )
 _DREAMS = (
-    "flying over the clouds", "a castle made of cake", "swimming with friendly whales", "a garden where the flowers sang",
+    "flying over the clouds", "a castle made of cake", "swimming with friendly whales",
+           "a garden where the flowers sang",
     "a train that went all the way to the moon", "a picnic with a friendly dragon", "a boat made of leaves",
     "a snowy hill as big as a mountain", "a forest where the trees could talk",
 )
@@ -1317,7 +1354,8 @@ _DREAMS = (
 
 def _plot_bedtime(w: _Writer) -> None:
     w.slots.update(night=w.pick(_NIGHT_TIMES), sleep_trouble=w.fill(w.pick(_SLEEP_TROUBLES)), dream=w.pick(_DREAMS))
-    w.slots["cuddly"] = "soft blanket" if w.cast["hero"].is_animal else w.pick(("teddy bear", "stuffed bunny", "pillow"))
+    w.slots["cuddly"] = "soft blanket" if w.cast["hero"].is_animal else w.pick(("teddy bear", "stuffed bunny",
+                                                                                "pillow"))
     _introduce(w)
     w.paragraph()
     w.add("{night} {name} could not fall asleep.", "{night} {name} lay in bed with {his} eyes wide open.")
@@ -1464,7 +1502,8 @@ def _plot_journey(w: _Writer) -> None:
     _introduce(w)
     w.add("{Name} had always wanted to see {goal}.", "{Name} dreamed every night of seeing {goal}.")
     w.paragraph()
-    w.add("One morning, {he} packed a little bag and set off.", "One morning, {name} said goodbye to {parent} and set off.")
+    w.add("One morning, {he} packed a little bag and set off.",
+          "One morning, {name} said goodbye to {parent} and set off.")
     w.say("grown_up", "kind", "Be careful, and come home before dark.", "Take this snack for the way, and be safe.")
     w.maybe(0.5, "The path was long.", "The path went up and down and around.")
     w.add("On the way, {help1}.", "First, {help1}.")
@@ -1504,7 +1543,8 @@ def _plot_tidy_room(w: _Writer) -> None:
     w.paragraph()
     w.add("{His} room was a mess. There were {mess1}, {mess2} and {mess3}.",
           "{Name}'s room looked like a storm had blown through it. There were {mess1} and {mess2}.")
-    w.add("{Time} {parent} wanted to go {to_place}.", "{Time} the sun was shining, and {parent} said they could go {to_place}.")
+    w.add("{Time} {parent} wanted to go {to_place}.",
+          "{Time} the sun was shining, and {parent} said they could go {to_place}.")
     w.say("grown_up", "neutral", "We can go when your room is tidy.", "First tidy your room, and then we can go.")
     w.say("hero", "cross", "But it will take forever!", "Tidying is boring!", "Do I have to?")
     w.add("{Name} wanted to bring {his} {obj_desc}, but {he} could not find it anywhere.",
@@ -1516,12 +1556,15 @@ def _plot_tidy_room(w: _Writer) -> None:
     w.add("The books went back on the shelf, the cars went into their box, and the socks went into the basket.",
           "{Name} picked up one thing, then another, then another.",
           "They sorted everything into piles: toys, books, clothes and things to throw away.")
-    w.maybe(0.4, "It was more fun than {name} had thought.", "{parent} sang silly words, and {name} giggled the whole time.")
-    w.add("Under the very last pile, {name} found {his} {obj}!", "When the floor was clear, there was the {obj}, under the bed!")
+    w.maybe(0.4, "It was more fun than {name} had thought.",
+            "{parent} sang silly words, and {name} giggled the whole time.")
+    w.add("Under the very last pile, {name} found {his} {obj}!",
+          "When the floor was clear, there was the {obj}, under the bed!")
     w.say("hero", "happy", "There you are!", "My {obj}! It was here all along!")
     w.paragraph()
     w.maybe(0.6, "Now the room looked bright and new.", "The floor was clean, and everything had its place.")
-    w.add("Then they went {to_place}, and {name} took {his} {obj} along.", "Off they went {to_place}, with the {obj} too.")
+    w.add("Then they went {to_place}, and {name} took {his} {obj} along.",
+          "Off they went {to_place}, with the {obj} too.")
     w.add(
         "{Name} learned that tidying up is easier when you do it together.",
         "From then on, {name} put {his} toys away every evening, so {he} always knew where to find them.",
@@ -1574,7 +1617,8 @@ def _plot_baking(w: _Writer) -> None:
     w.say("grown_up", "kind", "Don't worry. Every baker makes mistakes.", "Mistakes are part of cooking.")
     w.add("{fix}.")
     w.paragraph()
-    w.add("Soon the whole house smelled of {smell}.", "While they waited, the kitchen filled with the smell of {smell}.")
+    w.add("Soon the whole house smelled of {smell}.",
+          "While they waited, the kitchen filled with the smell of {smell}.")
     w.add("When the timer rang, {the_what} came out golden and warm.", "At last, {the_what} came out of the oven.")
     w.add("{Name} took some to {his} friend {friend}.", "They shared {the_what} with the neighbors.")
     w.say("friend" if w.chance(0.5) else "grown_up", "happy", "This is delicious!", "Yum! You are a real baker!")
@@ -1615,7 +1659,8 @@ def _plot_sick_day(w: _Writer) -> None:
     w.add("{Name} slept and slept.", "That night, {name} slept for a long, long time.")
     w.add("Two days later, {name} felt strong again.", "By the weekend, {he} felt as good as new.")
     w.add(
-        "{Name} learned that resting is how you get better, and that good friends remember you even when you are away.",
+        "{Name} learned that resting is how you get better, and that good friends remember you even when "
+        "you are away.",
         "The first thing {name} did was run to thank {friend}.",
         "{Name} hung {friend}'s present above {his} bed, where {he} could see it every morning.",
     )
