@@ -194,7 +194,6 @@ class Trainer:
 
     def _train_loop(self) -> None:
         args, state = self.args, self.state
-        accum = args.gradient_accumulation_steps
         self._train_model.train()
         logged_loss, logged_norm, logged_steps = 0.0, torch.zeros((), device=self.device), 0
         window_start, paused = time.perf_counter(), 0.0
@@ -202,27 +201,7 @@ class Trainer:
             torch.cuda.reset_peak_memory_stats(self.device)
         while state.global_step < state.max_steps:
             lr = self.scheduler.apply()
-            step_loss = torch.zeros((), device=self.device)
-            for micro_step in range(accum):
-                batch = self._to_device(collate(self.train_dataset, self.sampler.next_batch()))
-                last_micro = micro_step == accum - 1
-                sync = contextlib.nullcontext() if self._ddp is None or last_micro else self._ddp.no_sync()
-                with sync:
-                    with autocast_context(self.precision, self.device):
-                        loss = self._train_model(batch["input_ids"], labels=batch["labels"]).loss / accum
-                    self.scaler.scale(loss).backward()
-                step_loss += loss.detach().float()
-            loss_value, stop = self._reduce_step(step_loss)
-            if not math.isfinite(loss_value):
-                self._raise_non_finite(loss_value)
-
-            self.scaler.unscale_(self.optimizer)
-            max_norm = args.max_grad_norm if args.max_grad_norm > 0 else math.inf
-            grad_norm = torch.nn.utils.clip_grad_norm_(self.model.parameters(), max_norm)
-            self.scaler.step(self.optimizer)
-            self.scaler.update()
-            self.optimizer.zero_grad(set_to_none=True)
-            self.scheduler.step()
+            loss_value, grad_norm, stop = self._optimizer_step()
             state.global_step += 1
             state.epoch = self.sampler.epoch + self.sampler.batch_index / self.sampler.batches_per_epoch
             self._last_loss = loss_value
@@ -239,11 +218,7 @@ class Trainer:
 
             pause_start = time.perf_counter()
             if self.eval_dataset is not None and args.eval_steps and (state.global_step % args.eval_steps == 0 or last_step):
-                metrics = self.evaluate()
-                state.last_eval_loss = metrics["eval_loss"]
-                if state.best_eval_loss is None or metrics["eval_loss"] < state.best_eval_loss:
-                    state.best_eval_loss = metrics["eval_loss"]
-                self._callback("on_evaluate", state, {**metrics, "best_eval_loss": state.best_eval_loss})
+                self._evaluate_and_track()
             if args.save_steps and (state.global_step % args.save_steps == 0 or last_step):
                 self._save_checkpoint()
             paused += time.perf_counter() - pause_start
@@ -252,6 +227,39 @@ class Trainer:
             # one process acts on a signal as soon as the step is done; ranks act on the vote taken mid-step
             if stop or (self._stop_signal is not None and not self.dist.is_distributed):
                 self._interrupt()
+
+    def _evaluate_and_track(self) -> None:
+        metrics = self.evaluate()
+        self.state.last_eval_loss = metrics["eval_loss"]
+        if self.state.best_eval_loss is None or metrics["eval_loss"] < self.state.best_eval_loss:
+            self.state.best_eval_loss = metrics["eval_loss"]
+        self._callback("on_evaluate", self.state, {**metrics, "best_eval_loss": self.state.best_eval_loss})
+
+    def _optimizer_step(self) -> tuple[float, torch.Tensor, bool]:
+        """Accumulate gradients over the micro-batches, clip, step. Returns (mean loss, pre-clip norm, stop vote)."""
+        accum = self.args.gradient_accumulation_steps
+        step_loss = torch.zeros((), device=self.device)
+        for micro_step in range(accum):
+            batch = self._to_device(collate(self.train_dataset, self.sampler.next_batch()))
+            last_micro = micro_step == accum - 1
+            sync = contextlib.nullcontext() if self._ddp is None or last_micro else self._ddp.no_sync()
+            with sync:
+                with autocast_context(self.precision, self.device):
+                    loss = self._train_model(batch["input_ids"], labels=batch["labels"]).loss / accum
+                self.scaler.scale(loss).backward()
+            step_loss += loss.detach().float()
+        loss_value, stop = self._reduce_step(step_loss)
+        if not math.isfinite(loss_value):
+            self._raise_non_finite(loss_value)
+
+        self.scaler.unscale_(self.optimizer)
+        max_norm = self.args.max_grad_norm if self.args.max_grad_norm > 0 else math.inf
+        grad_norm = torch.nn.utils.clip_grad_norm_(self.model.parameters(), max_norm)
+        self.scaler.step(self.optimizer)  # skipped by the fp16 scaler when gradients overflowed
+        self.scaler.update()
+        self.optimizer.zero_grad(set_to_none=True)
+        self.scheduler.step()
+        return loss_value, grad_norm, stop
 
     def _interrupt(self) -> None:
         """Checkpoint the step just finished (unless save_steps already did) and raise TrainingInterrupted."""
