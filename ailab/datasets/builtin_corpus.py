@@ -375,6 +375,9 @@ def _make_grown_up(rng: random.Random, hero: _Character) -> _Character:
     return _Character(name, female, "grown-up", False)
 
 
+_PRONOUN_SLOT = {"hero": "he", "friend": "fhe", "grown_up": "phe"}
+
+
 class _Writer:
     """Accumulates one story: picks templates with one rng, fills the story's slots, renders dialogue."""
 
@@ -424,37 +427,35 @@ class _Writer:
     def say(self, role: str, mood: str, *lines: str) -> None:
         """Append one of `lines` (each ending in . ? or !) spoken by `role`, with a speech verb for `mood`.
 
-        The tag goes after the quote ("...," said Lily), before it (Lily said, "..."), or between the first
-        sentence of the line and the rest. A pronoun tag (she said) is used only when the previous sentence
-        named the speaker and no one else who shares the pronoun.
+        The tag goes after the quote ("Hello," said Lily / Lily said), before it (Lily said, "Hello."), or
+        between the line's first sentence and the rest. A pronoun tag (she said) is used only when the previous
+        sentence named the speaker and no one else who shares the pronoun.
         """
         speaker = self.cast[role]
         line = self.fill(self.pick(lines))
+        who = speaker.name
+        if self._pronoun_is_clear(speaker) and self.rng.random() < 0.5:
+            who = self.slots[_PRONOUN_SLOT[role]]
+        form = self.rng.random()
         first, rest = _split_first_sentence(line)
-        body, mark = first[:-1], first[-1]
+        quote, tail = (first, rest) if rest and form >= 0.6 else (line, "")
+        verb = self._speech_verb(quote[-1], mood)
+        if form < 0.2 and who == speaker.name and verb in ("said", "asked", "whispered"):
+            sentence = f'{who} {verb}, "{line}"'
+        else:
+            # "said softly" and pronouns go after the subject: "Lily said softly", never "said she".
+            name_first = " " in verb or who != speaker.name or self.rng.random() < 0.5
+            tag = f"{who} {verb}" if name_first else f"{verb} {who}"
+            quoted = quote[:-1] + ("," if quote[-1] == "." else quote[-1])
+            sentence = f'"{quoted}" {tag}.' + (f' "{tail}"' if tail else "")
+        self.paragraphs[-1].append(sentence)
+
+    def _speech_verb(self, mark: str, mood: str) -> str:
         verb = self.pick(_SPEECH_VERBS[mark][mood])
         previous = self.paragraphs[-1][-1] if self.paragraphs[-1] else ""
         if verb.startswith(("replied", "answered")) and '"' not in previous:
-            verb = "said"  # nobody spoke, so there is nothing to reply to
-        inner = body + ("," if mark == "." else mark)
-        who = speaker.name
-        if self._pronoun_is_clear(speaker) and self.rng.random() < 0.5:
-            who = self.slots[{"hero": "he", "friend": "fhe", "grown_up": "phe"}[role]]
-        form = self.rng.random()
-        if form < 0.2 and who == speaker.name and verb in ("said", "asked", "replied", "whispered"):
-            sentence = f'{who} {verb}, "{line}"'
-        elif rest and form < 0.6:
-            sentence = f'"{inner}" {who} {verb}. "{rest}"' if " " in verb or who != speaker.name or form < 0.4 \
-                else f'"{inner}" {verb} {who}. "{rest}"'
-        else:
-            inner = line[:-1] + ("," if line[-1] == "." else line[-1])
-            if rest and line[-1] != mark:  # the verb must suit how the whole line ends
-                verb = self.pick(_SPEECH_VERBS[line[-1]][mood])
-            if " " in verb or who != speaker.name or form < 0.75:
-                sentence = f'"{inner}" {who} {verb}.'
-            else:
-                sentence = f'"{inner}" {verb} {who}.'
-        self.paragraphs[-1].append(sentence)
+            return "said"  # nobody spoke, so there is nothing to reply to
+        return verb
 
     def _pronoun_is_clear(self, speaker: _Character) -> bool:
         if not self.paragraphs[-1]:
@@ -985,13 +986,13 @@ def _plot_skill(w: _Writer) -> None:
     else:
         w.add("{parent} saw what was happening and came over.", "Then {parent} came outside.")
     w.say(helper, "kind",
-          "Nobody can do it on the first try. I fell down a hundred times when I was learning.",
+          "Nobody can do it on the first try. I got it wrong a hundred times when I was learning.",
           "You are not bad at it. You are just still learning.",
           "Let's practice together a little every day.")
     if w.chance(0.6):
         w.say(helper, "neutral", "Try to go slowly. Keep your eyes on what you want to do.",
               "Here is a trick: take a deep breath first, then try.",
-              "Don't think about falling. Think about the fun part.")
+              "Don't think about getting it wrong. Think about the fun part.")
     w.slots["days"] = w.pick(("every day", "every morning", "each afternoon after lunch",
                               "every evening before dinner"))
     w.add("So {name} practiced {days}.", "After that, {name} kept trying {days}.")
