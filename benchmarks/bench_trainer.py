@@ -6,6 +6,7 @@ For each model size it times, on the same batches and precision:
   callbacks), measured between `on_step_end` events after the warmup steps;
 both as the median step time, in wall-clock seconds and in this process's CPU seconds (with --threads 1 on a CPU
 shared with other jobs, CPU time measures the work done and is not inflated by waiting for a core);
+- `data per step`: picking and stacking one micro-batch as the trainer does (sampler + collate), timed alone;
 - one checkpoint save (model + optimizer + RNG + metadata), reported separately.
 
     python benchmarks/bench_trainer.py                       # default (params.yaml model) + GPT-2 12L/768, no compile
@@ -29,6 +30,7 @@ from ailab.models.gpt2 import GPT2Config, GPT2Model
 from ailab.trainers import Trainer, TrainerCallback, TrainingConfig
 from ailab.trainers.optim import build_optimizer
 from ailab.trainers.precision import autocast_context, resolve_mixed_precision
+from ailab.trainers.sampler import ShuffledBatchSampler, collate
 from ailab.trainers.throughput import peak_bf16_flops
 
 
@@ -115,7 +117,8 @@ def trainer_step_seconds(size: Size, dataset: WindowDataset, device: torch.devic
     torch.manual_seed(0)
     clock = StepClock()
     with tempfile.TemporaryDirectory() as out:
-        args = TrainingConfig(output_dir=out, max_steps=warmup + steps, warmup_steps=1, train_batch_size=size.batch_size,
+        args = TrainingConfig(output_dir=out, max_steps=warmup + steps, warmup_steps=1,
+                              train_batch_size=size.batch_size,
                               logging_steps=10, compile=compile, device=str(device))
         trainer = Trainer(GPT2Model(size.config), None, args, dataset, callbacks=[clock])
         trainer.train()
@@ -123,6 +126,16 @@ def trainer_step_seconds(size: Size, dataset: WindowDataset, device: torch.devic
         trainer._save_checkpoint()
         save_seconds = time.perf_counter() - start
     return median_steps(clock.times[warmup - 1:]), save_seconds
+
+
+def data_seconds(size: Size, dataset: WindowDataset, repeats: int = 50) -> float:
+    """Median seconds to pick and stack one micro-batch the way the trainer does (sampler + collate)."""
+    sampler = ShuffledBatchSampler(len(dataset), size.batch_size, seed=0)
+    times = [now()]
+    for _ in range(repeats):
+        collate(dataset, sampler.next_batch())
+        times.append(now())
+    return median_steps(times)[0]
 
 
 def main() -> None:
@@ -146,8 +159,8 @@ def main() -> None:
     print(f"device {device} ({name}), precision {precision}, torch {torch.__version__}, threads "
           f"{torch.get_num_threads()}")
     print("| model | batch × seq | compile | model step wall / CPU (ms) | trainer step wall / CPU (ms) "
-          "| overhead wall / CPU | trainer tokens/s (wall) | MFU | checkpoint save (s) |")
-    print("|---|---|---|---|---|---|---|---|---|")
+          "| overhead wall / CPU | data per step (ms) | trainer tokens/s (wall) | MFU | checkpoint save (s) |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     for key in a.sizes.split(","):
         size = sizes(device)[key]
         steps = a.steps or (30 if key == "default" or device.type == "cuda" else 4)
@@ -155,12 +168,14 @@ def main() -> None:
         for compile in compile_modes:
             raw, raw_cpu = model_step_seconds(size, dataset, device, precision, compile, a.warmup, steps)
             (step, step_cpu), save = trainer_step_seconds(size, dataset, device, compile, a.warmup, steps)
+            data = data_seconds(size, dataset)
             tokens_per_s = size.batch_size * size.seq_len / step
             flops = GPT2Model(size.config).flops_per_token(size.seq_len) if peak else math.nan
             mfu = f"{flops * tokens_per_s / peak:.1%}" if peak else "n/a"
             print(f"| {size.name} | {size.batch_size} × {size.seq_len} | {'yes' if compile else 'no'} "
                   f"| {raw * 1e3:.1f} / {raw_cpu * 1e3:.1f} | {step * 1e3:.1f} / {step_cpu * 1e3:.1f} "
-                  f"| {(step - raw) / raw:+.1%} / {(step_cpu - raw_cpu) / raw_cpu:+.1%} | {tokens_per_s:,.0f} "
+                  f"| {(step - raw) / raw:+.1%} / {(step_cpu - raw_cpu) / raw_cpu:+.1%} | {data * 1e3:.3f} "
+                  f"| {tokens_per_s:,.0f} "
                   f"| {mfu} | {save:.2f} |", flush=True)
 
 

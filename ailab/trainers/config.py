@@ -51,7 +51,7 @@ class TrainingConfig:
     logging_steps: int = 100
     """Report loss, learning rate, grad norm, throughput to the callbacks every this many steps."""
     mixed_precision: str = "auto"
-    """"bf16" autocast, "fp16" autocast with a gradient scaler, "no", or "auto" (bf16 on CUDA where supported, else "no")."""
+    """"bf16" autocast, "fp16" autocast + gradient scaler, "no", or "auto" (bf16 on CUDA if supported, else "no")."""
     compile: bool = False
     """Apply `torch.compile` to the model (from outside; the model itself is unchanged)."""
     seed: int = 0

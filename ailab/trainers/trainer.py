@@ -217,7 +217,8 @@ class Trainer:
                 window_start, paused = time.perf_counter(), 0.0
 
             pause_start = time.perf_counter()
-            if self.eval_dataset is not None and args.eval_steps and (state.global_step % args.eval_steps == 0 or last_step):
+            eval_due = args.eval_steps and (state.global_step % args.eval_steps == 0 or last_step)
+            if eval_due and self.eval_dataset is not None:
                 self._evaluate_and_track()
             if args.save_steps and (state.global_step % args.save_steps == 0 or last_step):
                 self._save_checkpoint()

@@ -172,7 +172,8 @@ def test_checkpoint_contents_pruning_and_final_save(tmp_path):
     assert {p.name for p in ckpt.iterdir()} == {"config.json", "model.safetensors", "training_state.pt",
                                                 "trainer_state.json", "ailab_tokenizer.json"}
     meta = json.loads((ckpt / "trainer_state.json").read_text())
-    assert meta["step"] == 6 and meta["training_config"]["save_total_limit"] == 2 and len(meta["resume_config_fingerprint"]) == 64
+    assert meta["step"] == 6 and meta["training_config"]["save_total_limit"] == 2
+    assert len(meta["resume_config_fingerprint"]) == 64
     state = load_training_state(ckpt)  # weights_only=True: plain containers and tensors only
     assert state["sampler"] == {"epoch": 0, "batch_index": 6, "seed": 0}
     assert set(state["rng"][0]) == {"python", "numpy", "torch"}
