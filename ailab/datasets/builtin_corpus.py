@@ -11,11 +11,11 @@ fit the mood, feelings, a resolution and an ending or a moral. Each step picks o
 and a per-story pace keeps or drops optional sentences, so two stories rarely share more than their skeleton.
 
 Trade-offs, measured for the defaults (6,000 stories, seed 0; `python benchmarks/builtin_corpus.py`):
-- Size: 4.7 MB of ASCII text, 86-224 words a story (median 144, like TinyStories): big enough that a small model
+- Size: 4.7 MB of ASCII text, 90-217 words a story (median 144, like TinyStories): big enough that a small model
   trained for a few minutes on CPU has not memorised it, small enough to tokenize and pack in seconds.
 - Vocabulary: about 2,200 distinct lowercase words, 2,100 of them seen at least 5 times, so a small model can learn
   every word. A BPE tokenizer asked for 8,192 tokens stops near 4,200 on this text (~1.1M tokens in all).
-- Time: about 0.5-0.7 s of CPU for 6,000 stories, pure Python, no dependencies.
+- Time: about 0.5 s of CPU for 6,000 stories, pure Python, no dependencies.
 - A grammar is more repetitive than people are: gzip ratio 0.25 against 0.31 for real TinyStories, and a held-out
   word-bigram model needs 4.9 bits/word against 6.7. Validation loss is lower than on real TinyStories and samples
   drift into the grammar's phrasings. That is the price of a corpus that is free, offline and reproducible; point
