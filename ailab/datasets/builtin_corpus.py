@@ -257,7 +257,7 @@ _TREATS = (
     ("a jam sandwich", "sandwich", "tore the sandwich into two halves"),
     ("a slice of birthday cake", "cake", "cut the cake into two pieces with a spoon"),
     ("a honey bun", "bun", "pulled the bun apart"),
-    ("a bag of cherries", "cherries", "poured half of the cherries into {friend}'s hands"),
+    ("a bag of cherries", "cherries", "poured out half of the cherries for {friend}"),
     ("a bowl of strawberries", "strawberries", "gave half of the strawberries to {friend}"),
     ("a box of crackers", "crackers", "counted out half of the crackers"),
     ("a handful of nuts", "nuts", "gave half of the nuts to {friend}"),
@@ -274,7 +274,7 @@ _TREATS = (
     ("a gingerbread man", "gingerbread man", "broke the gingerbread man in half, right down the middle"),
     ("a peanut butter sandwich", "sandwich", "tore the sandwich into two halves"),
     ("a big slice of watermelon", "watermelon", "cut the watermelon into two smaller slices"),
-    ("a box of raisins", "raisins", "poured half of the raisins into {friend}'s hands"),
+    ("a box of raisins", "raisins", "poured out half of the raisins for {friend}"),
     ("a warm pancake", "pancake", "folded the pancake and tore it in two"),
 )
 
@@ -1610,7 +1610,7 @@ def _plot_baking(w: _Writer) -> None:
     w.add("{Time} {parent} asked {name} to help bake {what}.",
           "{Time} it was raining, so {name} and {parent} decided to bake {what}.")
     w.say("hero", "excited", "Can I crack the eggs?", "Can I stir? Please?", "Can I lick the spoon when we are done?")
-    w.maybe(0.6, "First, they washed their hands and put on aprons.", "{parent} tied an apron around {name}.")
+    w.maybe(0.6, "First, they washed up and put on aprons.", "{parent} tied an apron around {name}.")
     w.add("They gathered {ingredients}.", "On the table they set out {ingredients}.")
     w.add("{Name} {step}.", "Together they {step}.")
     w.add("But then {mishap}.", "Suddenly, {mishap}.")
