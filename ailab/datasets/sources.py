@@ -47,7 +47,8 @@ class CorpusSpec:
     max_documents: int | None = None
     """Use at most this many documents of each split (before any hold-out); None = all."""
     separator: str = "<|endoftext|>"
-    """.txt only: a line holding exactly this string ends a document (the TinyStories .txt format)."""
+    """.txt only: a line holding this string (surrounding whitespace ignored) ends a document, as in TinyStories;
+    "" makes every blank line a document boundary."""
     validation_fraction: float = 0.05
     """Share of documents held out for validation when `validation_split` is None."""
     num_stories: int = 6000
@@ -280,7 +281,7 @@ def _first_record_fields(ds: Any) -> list[str] | None:
 
 
 def read_separated_text(files: Iterable[Path], separator: str) -> Iterator[str]:
-    """Documents of .txt files where a line holding only `separator` ends each document; streamed line by line.
+    """Documents of .txt files where a line holding only `separator` (and whitespace) ends each document; streamed.
 
     Documents are stripped of surrounding whitespace and empty ones skipped; a file's last document needs no
     separator. Bytes that are not UTF-8 raise `UnicodeDecodeError` naming the file and byte offset.
@@ -300,7 +301,7 @@ def read_separated_text(files: Iterable[Path], separator: str) -> Iterator[str]:
                         "(re-encode it, e.g. `iconv -f latin1 -t utf-8`)",
                     ) from None
                 offset += len(raw)
-                if raw.rstrip(b"\r\n") == sep:
+                if raw.strip() == sep:
                     doc = "".join(lines).strip()
                     lines = []
                     if doc:

@@ -73,10 +73,14 @@ def test_txt_with_separator_lines(tmp_path, documents):
 
 
 def test_txt_custom_separator_crlf_and_no_trailing_separator(tmp_path):
-    (tmp_path / "a.txt").write_bytes(b"first doc\r\nline two\r\n=====\r\n\r\n=====\r\nsecond doc")
+    (tmp_path / "a.txt").write_bytes(b"first doc\r\nline two\r\n=====\r\n\r\n  =====  \r\nsecond doc")
     splits = load_corpus(CorpusSpec(source="local", path=str(tmp_path / "a.txt"), separator="=====",
                                      validation_split=str(tmp_path / "a.txt")))
     assert list(splits["train"]) == ["first doc\nline two", "second doc"]  # the empty document is skipped
+    (tmp_path / "b.txt").write_text("para one\nstill one\n\npara two\n \npara three")
+    blank_lines = load_corpus(CorpusSpec(source="local", path=str(tmp_path / "b.txt"), separator="",
+                                         validation_split=str(tmp_path / "b.txt")))
+    assert list(blank_lines["train"]) == ["para one\nstill one", "para two", "para three"]
 
 
 def test_txt_seeded_hold_out(tmp_path, documents):
