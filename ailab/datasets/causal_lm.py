@@ -54,7 +54,7 @@ def _document_ids(tokenizer, texts: list[str], add_bos: bool) -> list[list[int]]
 
 class _EncodeDocuments:
     """The batched `Dataset.map` function; worker processes rebuild the tokenizer from `payload` (see
-    `portable_tokenizer`) rather than unpickling it, which would lose settings of Rust tokenizers."""
+    `portable_tokenizer`), the same way `pack_documents` workers do."""
 
     def __init__(self, payload: tuple[str, Any], text_field: str, add_bos: bool):
         self.payload, self.text_field, self.add_bos = payload, text_field, add_bos

@@ -134,8 +134,8 @@ def _chunks(texts: Iterable[str], chunk_size: int) -> Iterator[list[str]]:
 
 
 def portable_tokenizer(tokenizer, scratch_dir: Path) -> tuple[str, Any]:
-    """The tokenizer in a form other processes can rebuild: saved to a directory when it can be (a pickled Rust
-    tokenizer loses settings not kept in tokenizer.json, e.g. `encode_special_tokens`), else pickled."""
+    """The tokenizer in a form other processes can rebuild: an ailab tokenizer is saved to `scratch_dir` with its own
+    `save` (the format `load_tokenizer` restores exactly, settings included), anything else is pickled."""
     if hasattr(tokenizer, "save") and hasattr(tokenizer, "kind"):
         directory = scratch_dir / "tokenizer"
         tokenizer.save(directory)
