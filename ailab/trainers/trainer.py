@@ -85,6 +85,9 @@ class Trainer:
         self.train_dataset = train_dataset
         self.eval_dataset = eval_dataset
         self.callbacks = [ProgressCallback()] if callbacks is None else list(callbacks)
+        if args.eval_steps is not None and eval_dataset is None:
+            raise ValueError("TrainingConfig.eval_steps is set but Trainer got no eval_dataset; pass one or set "
+                             "eval_steps=None")
 
         self.dist = distributed_info_from_env()
         self.device = resolve_device(args.device, self.dist)

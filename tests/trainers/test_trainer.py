@@ -192,6 +192,8 @@ def test_epochs_derive_max_steps_and_warmup_must_fit(tmp_path):
         Trainer(tiny_model(), None, tiny_config(tmp_path, warmup_steps=8), TokenWindows(64), callbacks=[])
     with pytest.raises(ValueError, match="fewer than one global micro-batch"):
         Trainer(tiny_model(), None, tiny_config(tmp_path), TokenWindows(3), callbacks=[])
+    with pytest.raises(ValueError, match="eval_steps is set but Trainer got no eval_dataset"):
+        Trainer(tiny_model(), None, tiny_config(tmp_path, eval_steps=2), TokenWindows(64), callbacks=[])
 
 
 def test_csv_logger_keeps_one_row_per_step_and_drops_rows_past_the_resumed_step(tmp_path):
