@@ -56,7 +56,9 @@ def decode_tokens_per_second(table: dict[str, Callable[[int], torch.Tensor]], ba
     return {name: (statistics.median(rates[name]), outputs[name]) for name in table}
 
 
-def runners(ours, theirs, device: torch.device, prompt_len: int, batch: int) -> dict[str, Callable[[int], torch.Tensor]]:
+def runners(
+    ours, theirs, device: torch.device, prompt_len: int, batch: int
+) -> dict[str, Callable[[int], torch.Tensor]]:
     """Each runner generates n greedy tokens after the same prompt batch."""
     gen = torch.Generator().manual_seed(0)
     ids = torch.randint(0, ours.config.vocab_size, (batch, prompt_len), generator=gen).to(device)

@@ -21,10 +21,10 @@ def sample(
         typer.Argument(help="A model directory with its tokenizer: artifacts/model or a checkpoint-STEP/ directory."),
     ],
     prompt: Annotated[str, typer.Option(help="Text to continue.")] = "Once upon a time",
-    max_new_tokens: Annotated[int, typer.Option(help="Most tokens to generate (fewer at EOS or the context end).")] = 200,
+    max_new_tokens: Annotated[int, typer.Option(help="Most tokens to generate (fewer at EOS).")] = 200,
     temperature: Annotated[float, typer.Option(help="Sampling temperature; 0 is greedy.")] = 0.8,
     top_k: Annotated[int | None, typer.Option(help="Sample only from the k most likely tokens.")] = None,
-    top_p: Annotated[float | None, typer.Option(help="Nucleus sampling: the most likely tokens holding this mass.")] = 0.9,
+    top_p: Annotated[float | None, typer.Option(help="Nucleus sampling: top tokens holding this mass.")] = 0.9,
     seed: Annotated[int | None, typer.Option(help="Seed for a reproducible sample.")] = None,
     device: DeviceOption = "auto",
 ) -> None:

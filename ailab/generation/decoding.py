@@ -1,4 +1,4 @@
-"""Decoding as a chain of small functions: logits -> processed scores -> next token; prefill; decode one token; the loop.
+"""Decoding as a chain of small functions: logits -> scores -> next token; prefill; decode one token; the loop.
 
 Nothing here holds state between calls except the KV cache passed in, so a step can be compiled from outside:
 
@@ -33,9 +33,13 @@ class GenerateOutput:
 
 
 def choose_next_token(
-    logits: Tensor, input_ids: Tensor, processors: LogitsProcessorList, do_sample: bool, generator: torch.Generator | None
+    logits: Tensor,
+    input_ids: Tensor,
+    processors: LogitsProcessorList,
+    do_sample: bool,
+    generator: torch.Generator | None,
 ) -> tuple[Tensor, Tensor]:
-    """Next token (B,) from last-position logits (B, V), with the processed scores (B, V, float32) it was chosen from."""
+    """Next token (B,) from last-position logits (B, V), and the processed scores (B, V, float32) it was drawn from."""
     scores = processors(input_ids, logits.float())
     if do_sample:
         probs = scores.softmax(dim=-1)

@@ -31,7 +31,7 @@ class LogitsProcessorList(list):
 
 
 class RepetitionPenaltyLogitsProcessor(LogitsProcessor):
-    """Penalise every token already in `input_ids` (CTRL, Keskar et al. 2019): positive scores / penalty, negative * penalty.
+    """Penalise every token already in `input_ids` (CTRL, Keskar et al. 2019): scores > 0 / penalty, < 0 * penalty.
 
     As in `transformers`, every id in `input_ids` counts, padding included; ids >= vocab size are ignored.
     """
@@ -77,7 +77,7 @@ class TopKLogitsWarper(LogitsProcessor):
 
 
 class TopPLogitsWarper(LogitsProcessor):
-    """Nucleus sampling (Holtzman et al. 2019): keep the smallest set of most likely tokens whose probability reaches `top_p`.
+    """Nucleus sampling (Holtzman et al. 2019): keep the fewest most likely tokens whose probability reaches `top_p`.
 
     The most likely token is always kept, so `top_p` near 0 is greedy.
     """
@@ -119,7 +119,7 @@ def build_logits_processors(
     min_p: float | None = None,
     repetition_penalty: float | None = None,
 ) -> LogitsProcessorList:
-    """The processors for these settings, in the documented order; no-op settings (temperature 1, top_p 1...) are left out.
+    """The processors for these settings, in the documented order; no-ops (temperature 1, top_p 1...) are left out.
 
     For greedy decoding (`do_sample=False`) only the repetition penalty applies.
     """

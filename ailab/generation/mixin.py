@@ -1,4 +1,4 @@
-"""`GenerationMixin.generate`: checks the arguments, builds processors, criteria and cache, then runs `generate_tokens`."""
+"""`GenerationMixin.generate`: checks arguments, builds processors, criteria and cache, then runs `generate_tokens`."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ from .streamers import BaseStreamer
 
 
 class GenerationMixin:
-    """Adds `generate()` to a causal language model whose forward is `model(ids, attention_mask=, kv_cache=, position_ids=)`
+    """Adds `generate()` to a causal language model called as `model(ids, attention_mask=, kv_cache=, position_ids=)`
     and whose `config` has `n_ctx`, `vocab_size` and `eos_token_id`."""
 
     @torch.no_grad()
@@ -109,6 +109,9 @@ class GenerationMixin:
         if pad_token_id is None:
             tokenizer_pad = getattr(tokenizer, "pad_token_id", None)
             pad_token_id = tokenizer_pad if tokenizer_pad is not None else (eos_ids[0] if eos_ids else 0)
+        vocab_size = self.config.vocab_size
+        if isinstance(pad_token_id, bool) or not isinstance(pad_token_id, int) or not 0 <= pad_token_id < vocab_size:
+            raise ValueError(f"pad_token_id must be a token id in [0, {vocab_size}), got {pad_token_id!r}")
 
         B, T = input_ids.shape
         kv_cache = None
@@ -160,7 +163,8 @@ def _check_prompt(
         return input_ids, None
     if attention_mask.shape != input_ids.shape:
         raise ValueError(
-            f"attention_mask must have the shape of input_ids {tuple(input_ids.shape)}, got {tuple(attention_mask.shape)}"
+            f"attention_mask must have the shape of input_ids {tuple(input_ids.shape)}, "
+            f"got {tuple(attention_mask.shape)}"
         )
     attention_mask = attention_mask.to(device=device, dtype=torch.long)
     if not bool(((attention_mask == 0) | (attention_mask == 1)).all()):

@@ -1,7 +1,7 @@
 """Stopping criteria: after each new token, say which rows of the batch are done.
 
-A criterion is called as `criterion(input_ids, num_new_tokens)` with the sequences so far (B, T) — prompt and new tokens —
-and how many of their last columns are new; it returns a bool tensor (B,), True for the rows that must stop.
+A criterion is called as `criterion(input_ids, num_new_tokens)` with the sequences so far (B, T), prompt and new
+tokens, and how many of their last columns are new; it returns a bool tensor (B,), True for the rows that must stop.
 `generate` ORs the criteria together; a row that is done keeps receiving padding until every row is done.
 """
 
@@ -49,7 +49,7 @@ class EosTokenCriteria(StoppingCriteria):
     def __init__(self, eos_token_id: int | Sequence[int]):
         ids = [eos_token_id] if isinstance(eos_token_id, int) else list(eos_token_id)
         if not ids or not all(isinstance(i, int) and not isinstance(i, bool) and i >= 0 for i in ids):
-            raise ValueError(f"eos_token_id must be a non-negative int or a non-empty list of them, got {eos_token_id!r}")
+            raise ValueError(f"eos_token_id must be an int >= 0 or a non-empty list of them, got {eos_token_id!r}")
         self.eos_token_ids = torch.tensor(ids, dtype=torch.long)
 
     def __call__(self, input_ids: Tensor, num_new_tokens: int) -> Tensor:
@@ -76,7 +76,7 @@ class StopStringCriteria(StoppingCriteria):
     """Stop a row when the decoded text of its new tokens contains one of `stop_strings`.
 
     It is checked after every token, so a row stops at the token that completes the stop string; that token stays in the
-    returned ids (a token may hold the end of the stop string and more). `generate_text` cuts the text at the stop string.
+    returned ids (a token may hold the end of the stop string and more); `generate_text` cuts the text before it.
     Only a window of the latest tokens is decoded (enough to hold the longest stop string even at one byte per token),
     so the check costs the same at every step.
     """

@@ -37,7 +37,7 @@ def generate_text(
     add_bos = tokenizer.bos_token_id is not None
     ids = tokenizer.encode(prompt, add_bos=add_bos)
     if not ids:
-        raise ValueError("the prompt encodes to no tokens and the tokenizer has no BOS token to start from; give a prompt")
+        raise ValueError("the prompt encodes to no tokens and the tokenizer has no BOS token to start from")
     input_ids = torch.tensor([ids], dtype=torch.long, device=device)
     generator = None
     if seed is not None:

@@ -13,7 +13,8 @@ SIZES = {
     "gpt2": dict(n_ctx=256, n_layers=2, d_model=64, n_heads=4),
     "llama": dict(n_ctx=256, n_layers=2, d_model=64, n_heads=4, n_kv_heads=2, multiple_of=32),
 }
-WORDS = ["the", "cat", "sat", "on", "a", "mat", "and", "dog", "ran", "far", "away", "🙂", "🐈", "猫", "が", "好き", "café", "naïve"]
+WORDS = ["the", "cat", "sat", "on", "a", "mat", "and", "dog", "ran", "far", "away"]
+WORDS += ["🙂", "🐈", "猫", "が", "好き", "café", "naïve"]
 
 
 def make_model(arch: str, vocab_size: int = 96, eos_token_id: int | None = None, seed: int = 0, std: float = 0.2):

@@ -38,10 +38,12 @@ def test_left_padded_batch_equals_each_prompt_alone(model):
     ids, mask = left_padded(PROMPTS)
     alone = [model.generate(torch.tensor([p]), max_new_tokens=40, do_sample=False, eos_token_id=[]) for p in PROMPTS]
     for cache in ("dynamic", "static"):
-        batch = model.generate(ids, attention_mask=mask, max_new_tokens=40, do_sample=False, cache=cache, eos_token_id=[])
+        batch = model.generate(ids, attention_mask=mask, max_new_tokens=40, do_sample=False, cache=cache,
+                               eos_token_id=[])
         for row, prompt in enumerate(PROMPTS):
             assert torch.equal(batch[row, ids.size(1):], alone[row][0, len(prompt):]), (cache, row)
-    no_cache = model.generate(ids, attention_mask=mask, max_new_tokens=40, do_sample=False, use_cache=False, eos_token_id=[])
+    no_cache = model.generate(ids, attention_mask=mask, max_new_tokens=40, do_sample=False, use_cache=False,
+                              eos_token_id=[])
     assert torch.equal(no_cache, batch)
 
 
@@ -65,7 +67,8 @@ def test_same_seed_same_sample_different_seed_different(model):
     first, again, other = sample(1), sample(1), sample(2)
     assert torch.equal(first, again)
     assert not torch.equal(first, other)
-    assert not torch.equal(first, model.generate(ids, do_sample=False, **{k: v for k, v in settings.items() if k != "temperature"}))
+    greedy_settings = {k: v for k, v in settings.items() if k != "temperature"}
+    assert not torch.equal(first, model.generate(ids, do_sample=False, **greedy_settings))
 
 
 def test_logprobs_are_log_softmax_of_the_processed_scores(model):
@@ -112,8 +115,10 @@ def test_eos_defaults_to_config_and_stops_generation():
 
 def test_custom_stopping_criteria_and_time_limit(model):
     ids = torch.tensor(PROMPTS[:1])
-    assert model.generate(ids, max_new_tokens=20, stopping_criteria=[MaxNewTokensCriteria(5)], eos_token_id=[]).size(1) == 12
-    assert model.generate(ids, max_new_tokens=20, max_time=1e-9, eos_token_id=[]).size(1) == 8  # one token, then time is up
+    five = model.generate(ids, max_new_tokens=20, stopping_criteria=[MaxNewTokensCriteria(5)], eos_token_id=[])
+    assert five.size(1) == 7 + 5
+    one = model.generate(ids, max_new_tokens=20, max_time=1e-9, eos_token_id=[])
+    assert one.size(1) == 7 + 1  # one token, then the time is up
 
     sample = lambda **kw: model.generate(ids, max_new_tokens=30, temperature=2.0, eos_token_id=[],  # noqa: E731
                                          generator=torch.Generator().manual_seed(3), **kw)
@@ -156,6 +161,8 @@ def test_context_limit_is_never_exceeded_silently():
         (dict(top_p=2.0), "top_p"),
         (dict(max_new_tokens=-1), "max_new_tokens"),
         (dict(stop_strings=["x"]), "tokenizer"),
+        (dict(pad_token_id=96), "pad_token_id"),
+        (dict(eos_token_id=-3), "eos_token_id"),
     ],
 )
 def test_bad_arguments_raise_clear_errors(kwargs, message):
