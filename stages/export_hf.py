@@ -16,8 +16,12 @@ from stages.options import reports_errors
 
 @reports_errors
 def export_hf(
-    model_dir: Annotated[Path, typer.Argument(help="An ailab model directory (config.json + model.safetensors), e.g. artifacts/model.")],
-    out_dir: Annotated[Path, typer.Argument(help="Where to write the transformers checkpoint (replaced if it exists).")],
+    model_dir: Annotated[
+        Path, typer.Argument(help="An ailab model directory (config.json + model.safetensors), e.g. artifacts/model.")
+    ],
+    out_dir: Annotated[
+        Path, typer.Argument(help="Where to write the transformers checkpoint (replaced if it exists).")
+    ],
 ) -> None:
     """Export an ailab model to a directory that transformers' AutoModelForCausalLM.from_pretrained loads.
 

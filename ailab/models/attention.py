@@ -20,14 +20,18 @@ from torch import Tensor
 from ailab.generation.kv_cache import KVCache
 
 
-def sdpa_attention(q: Tensor, k: Tensor, v: Tensor, mask: Tensor | None, is_causal: bool, dropout_p: float = 0.0) -> Tensor:
+def sdpa_attention(
+    q: Tensor, k: Tensor, v: Tensor, mask: Tensor | None, is_causal: bool, dropout_p: float = 0.0
+) -> Tensor:
     """q (B, H, T, D), k/v (B, H_kv, S, D) with H_kv dividing H; mask (B|1, 1, T, S) bool or None -> (B, H, T, D)."""
     return F.scaled_dot_product_attention(
         q, k, v, attn_mask=mask, dropout_p=dropout_p, is_causal=is_causal, enable_gqa=k.shape[1] != q.shape[1]
     )
 
 
-def reference_attention(q: Tensor, k: Tensor, v: Tensor, mask: Tensor | None, is_causal: bool, dropout_p: float = 0.0) -> Tensor:
+def reference_attention(
+    q: Tensor, k: Tensor, v: Tensor, mask: Tensor | None, is_causal: bool, dropout_p: float = 0.0
+) -> Tensor:
     """softmax(q·kᵀ/√D + mask)·v written out; same arguments and result as `sdpa_attention`."""
     T, S = q.shape[2], k.shape[2]
     if k.shape[1] != q.shape[1]:  # grouped-query: each KV head serves H / H_kv query heads
@@ -52,7 +56,8 @@ def check_attention_mask(attention_mask: Tensor | None, input_ids: Tensor, past:
     B, T = input_ids.shape
     if attention_mask is not None and tuple(attention_mask.shape) != (B, past + T):
         raise ValueError(
-            f"attention_mask must be (batch, cached + new tokens) = ({B}, {past + T}); got {tuple(attention_mask.shape)}. "
+            f"attention_mask must be (batch, cached + new tokens) = ({B}, {past + T}); "
+            f"got {tuple(attention_mask.shape)}. "
             "It covers the cached tokens too (1 = real token, 0 = padding), as in transformers"
         )
 

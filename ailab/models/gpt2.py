@@ -80,8 +80,12 @@ GPT2_PRESETS: dict[str, dict[str, Any]] = {
     "tiny": dict(vocab_size=512, n_ctx=128, n_layers=2, d_model=64, n_heads=4, eos_token_id=None),
     # llama2.c's stories15M sizes (dim 288, 6 layers, 6 heads, context 256) with GPT-2 blocks: ~15M parameters.
     "tinystories-15m": dict(vocab_size=32000, n_ctx=256, n_layers=6, d_model=288, n_heads=6, eos_token_id=None),
-    "gpt2-small": dict(vocab_size=50257, n_ctx=1024, n_layers=12, d_model=768, n_heads=12, eos_token_id=50256, bos_token_id=50256),
-    "gpt2-medium": dict(vocab_size=50257, n_ctx=1024, n_layers=24, d_model=1024, n_heads=16, eos_token_id=50256, bos_token_id=50256),
+    "gpt2-small": dict(
+        vocab_size=50257, n_ctx=1024, n_layers=12, d_model=768, n_heads=12, eos_token_id=50256, bos_token_id=50256
+    ),
+    "gpt2-medium": dict(
+        vocab_size=50257, n_ctx=1024, n_layers=24, d_model=1024, n_heads=16, eos_token_id=50256, bos_token_id=50256
+    ),
 }
 GPT2Config.presets = GPT2_PRESETS
 

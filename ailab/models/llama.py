@@ -68,7 +68,9 @@ class LlamaConfig(ModelConfig):
     model_type: ClassVar[str] = "llama"
 
     def __post_init__(self) -> None:
-        check_positive(self, "vocab_size", "n_ctx", "d_model", "n_layers", "n_heads", "multiple_of", "rope_theta", "norm_eps")
+        check_positive(
+            self, "vocab_size", "n_ctx", "d_model", "n_layers", "n_heads", "multiple_of", "rope_theta", "norm_eps"
+        )
         if self.n_kv_heads is None:
             self.n_kv_heads = self.n_heads
         if self.d_ff is None:
@@ -97,9 +99,15 @@ class LlamaConfig(ModelConfig):
 LLAMA_PRESETS: dict[str, dict[str, Any]] = {
     "tiny": dict(vocab_size=512, n_ctx=128, d_model=64, n_layers=2, n_heads=4, n_kv_heads=2, multiple_of=32),
     # llama2.c's TinyStories models (its 32000-token LLaMA tokenizer; weights tied).
-    "tinystories-15m": dict(vocab_size=32000, n_ctx=256, d_model=288, n_layers=6, n_heads=6, multiple_of=32, tie_embeddings=True),
-    "tinystories-42m": dict(vocab_size=32000, n_ctx=1024, d_model=512, n_layers=8, n_heads=8, multiple_of=32, tie_embeddings=True),
-    "tinystories-110m": dict(vocab_size=32000, n_ctx=1024, d_model=768, n_layers=12, n_heads=12, multiple_of=32, tie_embeddings=True),
+    "tinystories-15m": dict(
+        vocab_size=32000, n_ctx=256, d_model=288, n_layers=6, n_heads=6, multiple_of=32, tie_embeddings=True
+    ),
+    "tinystories-42m": dict(
+        vocab_size=32000, n_ctx=1024, d_model=512, n_layers=8, n_heads=8, multiple_of=32, tie_embeddings=True
+    ),
+    "tinystories-110m": dict(
+        vocab_size=32000, n_ctx=1024, d_model=768, n_layers=12, n_heads=12, multiple_of=32, tie_embeddings=True
+    ),
     "llama2-7b": dict(vocab_size=32000, n_ctx=4096, d_model=4096, n_layers=32, n_heads=32, multiple_of=256),
 }
 LlamaConfig.presets = LLAMA_PRESETS

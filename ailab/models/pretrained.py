@@ -30,7 +30,9 @@ def read_config_dict(model_dir: str | Path) -> dict[str, Any]:
         raise FileNotFoundError(f"no {CONFIG_NAME} in {model_dir}: save a model there with model.save_pretrained(dir)")
     config = json.loads(path.read_text())
     if "architectures" in config or "transformers_version" in config:
-        raise ValueError(f"{path} is a Hugging Face transformers config; load it with ailab.models.hf.from_hf({str(model_dir)!r})")
+        raise ValueError(
+            f"{path} is a Hugging Face transformers config; load it with ailab.models.hf.from_hf({str(model_dir)!r})"
+        )
     if "model_type" not in config:
         raise ValueError(f"{path} has no model_type; it must be 'gpt2' or 'llama' (written by model.save_pretrained)")
     return config
