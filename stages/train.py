@@ -22,9 +22,10 @@ from ailab.models import build_model
 from ailab.tokenizers import load_tokenizer
 from ailab.trainers import CsvLoggerCallback, ProgressCallback, Trainer, TrainingConfig, TrainingInterrupted
 from ailab.trainers.checkpoint import latest_checkpoint, load_metadata
+from ailab.trainers.distributed import teardown_distributed
 from pipeline.params import Params, load_params
 from pipeline.paths import PipelinePaths
-from pipeline.tracking import MLflowCallback, log_flat_metrics, remember_run, stage_run
+from pipeline.tracking import MLflowCallback, log_flat_metrics, recall_run, remember_run, stage_run
 from stages.options import DeviceOption, ParamsOption, reports_errors
 
 
@@ -55,11 +56,13 @@ def training_config(config: Params, output_dir: Path, device: str) -> TrainingCo
     )
 
 
-def clear_finished_run(checkpoints_dir: Path, max_steps: int) -> None:
-    """Remove checkpoints of a run that reached its last step: only an unfinished run is resumed."""
+def clear_finished_run(checkpoints_dir: Path) -> None:
+    """Remove checkpoints of a run that reached its own last step: only an unfinished run is resumed."""
     latest = latest_checkpoint(checkpoints_dir)
-    if latest is not None and load_metadata(latest)["step"] >= max_steps:
-        shutil.rmtree(checkpoints_dir)
+    if latest is not None:
+        metadata = load_metadata(latest)
+        if metadata["step"] >= metadata["resume_config"]["max_steps"]:
+            shutil.rmtree(checkpoints_dir)
 
 
 def build_trainer(config: Params, paths: PipelinePaths, device: str, callbacks: list) -> Trainer:
@@ -98,29 +101,42 @@ def main(
     config = load_params(params)
     paths = PipelinePaths()
     is_main = int(os.environ.get("RANK", "0")) == 0
-    if is_main:
+    if is_main:  # before the Trainer exists: its process-group set-up holds the other ranks until rank 0 gets there
         if restart and paths.checkpoints_dir.exists():
             shutil.rmtree(paths.checkpoints_dir)
-        clear_finished_run(paths.checkpoints_dir, config.train.max_steps)
+        clear_finished_run(paths.checkpoints_dir)
     callbacks = [ProgressCallback(), CsvLoggerCallback(paths.training_curves)]
     if is_main:
         callbacks.append(MLflowCallback(log_checkpoints=config.train.log_checkpoints))
     trainer = build_trainer(config, paths, device, callbacks)
-    if not is_main:
-        trainer.train(resume_from_checkpoint="latest")
-        trainer.save_model(paths.model_dir)
-        return
+    try:
+        if is_main:
+            train_tracked(trainer, config, paths)
+        else:
+            trainer.train(resume_from_checkpoint="latest")
+            trainer.save_model(paths.model_dir)
+    except TrainingInterrupted as stop:
+        if is_main:
+            typer.secho(str(stop), fg=typer.colors.YELLOW, err=True)
+        sys.exit(stop.exit_code)
+    finally:
+        teardown_distributed()
 
+
+def train_tracked(trainer: Trainer, config: Params, paths: PipelinePaths) -> None:
+    """Rank 0: train inside the MLflow run (the interrupted run's, when resuming), then save and upload the model."""
     model = trainer.model
     tags = {"device": str(trainer.device), "world_size": str(trainer.dist.world_size)}
-    with stage_run("train", config, paths.root, tags=tags) as run:
+    resume_from = latest_checkpoint(paths.checkpoints_dir)
+    run_record = paths.checkpoints_dir / "mlflow_run.json"
+    run_id = recall_run(run_record) if resume_from else None
+    with stage_run("train", config, paths.root, run_id=run_id, tags=tags) as run:
+        remember_run(run_record, run)
         remember_run(paths.train_run, run)
+        if resume_from is not None:
+            typer.echo(f"resuming from {resume_from}")
         mlflow.log_params({"model.num_parameters": model.num_parameters(), "model.vocab_size": model.config.vocab_size})
-        try:
-            result = trainer.train(resume_from_checkpoint="latest")
-        except TrainingInterrupted as stop:
-            typer.secho(str(stop), fg=typer.colors.YELLOW, err=True)
-            sys.exit(stop.exit_code)
+        result = trainer.train(resume_from_checkpoint="latest")
         trainer.save_model(paths.model_dir)
         log_flat_metrics({f"final_{k}": v for k, v in result.items() if v is not None})
         mlflow.log_artifacts(str(paths.model_dir), artifact_path="model")
