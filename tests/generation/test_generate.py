@@ -4,7 +4,16 @@ samplers with greedy where they must, seeds reproduce, rows stop on their own EO
 import pytest
 import torch
 
-from ailab.generation import GenerateOutput, MaxNewTokensCriteria, StoppingCriteria
+from ailab.generation import (
+    GenerateOutput,
+    MaxNewTokensCriteria,
+    StaticKVCache,
+    StoppingCriteria,
+    StoppingCriteriaList,
+    build_logits_processors,
+    decode_one_token,
+    generate_tokens,
+)
 
 from .conftest import ARCHS, make_model
 
@@ -176,3 +185,17 @@ def test_zero_new_tokens_returns_the_prompt():
     model = make_model("gpt2")
     ids = torch.tensor(PROMPTS[:1])
     assert torch.equal(model.generate(ids, max_new_tokens=0), ids)
+
+
+def test_a_compiled_decode_step_gives_the_same_tokens():
+    """The one-token step traces under torch.compile (eager backend here: no C++ toolchain or minutes of inductor on
+    CPU); `compile_decode_step="reduce-overhead"` compiles the same function with inductor and CUDA graphs."""
+    model = make_model("llama")
+    ids = torch.tensor(PROMPTS[:1])
+    expected = model.generate(ids, max_new_tokens=6, do_sample=False, cache="static", eos_token_id=[])
+    with torch.no_grad():
+        out = generate_tokens(model, ids, max_new_tokens=6, processors=build_logits_processors(do_sample=False),
+                              do_sample=False, stopping_criteria=StoppingCriteriaList(), pad_token_id=0,
+                              kv_cache=StaticKVCache(1, ids.size(1) + 6),
+                              decode_step=torch.compile(decode_one_token, backend="eager"))
+    assert torch.equal(out, expected)
