@@ -10,7 +10,7 @@ beginning that introduces the hero by name, a problem, middle events, dialogue i
 fit the mood, feelings, a resolution and an ending or a moral. Each step picks one of several sentence templates,
 and a per-story pace keeps or drops optional sentences, so two stories rarely share more than their skeleton.
 
-Trade-offs, measured for the defaults (6,000 stories, seed 0; `python benchmarks/builtin_corpus.py`):
+Trade-offs, measured for the defaults (6,000 stories, seed 0; `python benchmarks/bench_builtin_corpus.py`):
 - Size: 4.7 MB of ASCII text, 90-217 words a story (median 144, like TinyStories): big enough that a small model
   trained for a few minutes on CPU has not memorised it, small enough to tokenize and pack in seconds.
 - Vocabulary: about 2,200 distinct lowercase words, 2,100 of them seen at least 5 times, so a small model can learn

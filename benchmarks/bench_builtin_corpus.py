@@ -1,6 +1,6 @@
 """The built-in story corpus beside real TinyStories: size, vocabulary, repetitiveness, originality, speed.
 
-    python benchmarks/builtin_corpus.py [--num-stories 6000] [--seed 0] [--repeats 5]
+    python benchmarks/bench_builtin_corpus.py [--num-stories 6000] [--seed 0] [--repeats 5]
 
 Generation time is the best of `--repeats` runs (wall and CPU time of this process). The TinyStories baseline is
 ../shared/data/tinystories/train.txt when it exists (read in place, never copied): the same statistics on real

@@ -4,7 +4,7 @@ Encoding is measured the way corpora are packed (`encode_batch` over many docume
 run in the same process: the backend encoding one document per call, and for `tokenizers` its plain
 `encode_batch` (which also computes character offsets).
 
-    python benchmarks/tokenizer_throughput.py [--stories 6000] [--vocab-size 4096]
+    python benchmarks/bench_tokenizers.py [--stories 6000] [--vocab-size 4096]
 """
 
 from __future__ import annotations
