@@ -44,6 +44,19 @@ def _is_wide(char: str) -> bool:
     return unicodedata.east_asian_width(char) in ("W", "F")
 
 
+def decode_continuation(tokenizer, context: list[int], ids: list[int], **decode_kwargs) -> str:
+    """The text `ids` add after `context`.
+
+    Decoders such as SentencePiece's drop the leading space of the first word of a decode, so new ids decoded on
+    their own lose the space between the prompt and the continuation; decoded behind their context, they keep it.
+    """
+    if not context:
+        return tokenizer.decode(ids, **decode_kwargs)
+    before = tokenizer.decode(context, **decode_kwargs)
+    full = tokenizer.decode(context + ids, **decode_kwargs)
+    return full[len(before) :] if full.startswith(before) else tokenizer.decode(ids, **decode_kwargs)
+
+
 class TextStreamer(BaseStreamer):
     """Decodes the ids it is given and calls `on_finalized_text(text, stream_end)` with each final piece of text.
 
@@ -58,6 +71,7 @@ class TextStreamer(BaseStreamer):
         self.token_cache: list[int] = []
         self.printed_length = 0  # characters of decode(token_cache) already released
         self.next_is_prompt = True
+        self.context: list[int] = []  # the prompt's last token: new text is decoded behind it
 
     def put(self, ids: Tensor) -> None:
         if ids.dim() > 1:
@@ -66,10 +80,11 @@ class TextStreamer(BaseStreamer):
             ids = ids[0]
         if self.skip_prompt and self.next_is_prompt:
             self.next_is_prompt = False
+            self.context = ids.tolist()[-1:]
             return
         self.next_is_prompt = False
         self.token_cache.extend(ids.tolist())
-        text = self.tokenizer.decode(self.token_cache, **self.decode_kwargs)
+        text = decode_continuation(self.tokenizer, self.context, self.token_cache, **self.decode_kwargs)
         stable = stable_prefix_length(text)
         if stable > self.printed_length:
             piece = text[self.printed_length : stable]
@@ -77,11 +92,12 @@ class TextStreamer(BaseStreamer):
             self.on_finalized_text(piece, stream_end=False)
 
     def end(self) -> None:
-        text = self.tokenizer.decode(self.token_cache, **self.decode_kwargs) if self.token_cache else ""
-        piece = text[self.printed_length :]
+        text = decode_continuation(self.tokenizer, self.context, self.token_cache, **self.decode_kwargs)
+        piece = text[self.printed_length :] if self.token_cache else ""
         self.token_cache = []
         self.printed_length = 0
         self.next_is_prompt = True
+        self.context = []
         self.on_finalized_text(piece, stream_end=True)
 
     def on_finalized_text(self, text: str, stream_end: bool = False) -> None:

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import torch
 
 from .stopping import truncate_at_stop_string
-from .streamers import BaseStreamer
+from .streamers import BaseStreamer, decode_continuation
 
 
 def generate_text(
@@ -53,7 +53,7 @@ def generate_text(
         stop_strings=stop_strings,
         tokenizer=tokenizer,
     )
-    text = tokenizer.decode(sequences[0, input_ids.size(1) :].tolist())
+    text = decode_continuation(tokenizer, ids, sequences[0, input_ids.size(1) :].tolist())
     if stop_strings is not None:
         text = truncate_at_stop_string(text, [stop_strings] if isinstance(stop_strings, str) else stop_strings)
     return text

@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from ailab.generation import TextGenStdoutStreamer, TextIteratorStreamer
-from ailab.generation.streamers import TextStreamer, stable_prefix_length
+from ailab.generation.streamers import TextStreamer, decode_continuation, stable_prefix_length
 
 from .conftest import make_model
 
@@ -98,3 +98,36 @@ def test_iterator_streamer_timeout_and_batch_errors(bpe_tokenizer):
     model = make_model("gpt2", vocab_size=bpe_tokenizer.vocab_size)
     with pytest.raises(ValueError, match="batch size 1"):
         model.generate(torch.tensor([[5, 6], [7, 8]]), max_new_tokens=2, streamer=streamer)
+
+
+@pytest.fixture(scope="module")
+def sentencepiece_tokenizer(corpus):
+    from ailab.tokenizers import LlamaTokenizer
+
+    return LlamaTokenizer.train(corpus, vocab_size=300)
+
+
+def test_sentencepiece_continuations_keep_the_space_after_the_prompt(sentencepiece_tokenizer, capsys):
+    tok = sentencepiece_tokenizer
+    prompt = tok.encode("the cat sat", add_bos=True)
+    new = tok.encode("the cat sat on a mat", add_bos=True)[len(prompt) :]
+    assert tok.decode(new) == "on a mat"  # SentencePiece drops the first word's space when decoding on its own
+    assert decode_continuation(tok, prompt, new) == " on a mat"
+
+    streamer = TextGenStdoutStreamer(tok)
+    streamer.put(torch.tensor([prompt]))
+    for token in new:
+        streamer.put(torch.tensor([token]))
+    streamer.end()
+    assert capsys.readouterr().out == " on a mat\n"
+
+
+def test_generate_text_joins_onto_the_prompt_for_sentencepiece(sentencepiece_tokenizer):
+    from ailab.generation import generate_text
+
+    tok = sentencepiece_tokenizer
+    model = make_model("llama", vocab_size=tok.vocab_size, eos_token_id=tok.eos_token_id)
+    prompt = "the cat sat"
+    text = generate_text(model, tok, prompt, max_new_tokens=12, temperature=0.0)
+    sequence = model.generate(tok.encode(prompt, add_bos=True, return_tensors="pt"), max_new_tokens=12, do_sample=False)
+    assert prompt + text == tok.decode(sequence[0])
