@@ -57,7 +57,7 @@ class TrainingConfig:
     seed: int = 0
     """Seeds python, numpy and torch at the start of a fresh run and the data order of every epoch."""
     device: str = "auto"
-    """"auto" (CUDA if available, else CPU), "cpu", "cuda", "cuda:N" or "mps"."""
+    """"auto" (CUDA, then MPS, then CPU; under torchrun each rank its own GPU), "cpu", "cuda", "cuda:N" or "mps"."""
 
     def __post_init__(self) -> None:
         self.adam_betas = tuple(self.adam_betas)  # YAML/JSON give lists

@@ -14,6 +14,8 @@ import torch.distributed as dist
 from torch import nn
 from torch.nn.parallel import DistributedDataParallel
 
+from ailab.device import resolve_device
+
 
 @dataclass(frozen=True)
 class DistributedInfo:
@@ -42,15 +44,11 @@ def distributed_info_from_env() -> DistributedInfo:
     )
 
 
-def resolve_device(requested: str, info: DistributedInfo) -> torch.device:
-    """"auto" → this rank's CUDA device if CUDA is available, else CPU; "cuda" → cuda:LOCAL_RANK."""
-    if requested == "auto":
-        requested = "cuda" if torch.cuda.is_available() else "cpu"
-    if requested.startswith("cuda") and not torch.cuda.is_available():
-        raise ValueError(f"TrainingConfig.device={requested!r} but CUDA is not available here; use 'cpu' or 'auto'")
-    if requested == "cuda":
-        requested = f"cuda:{info.local_rank}"
-    device = torch.device(requested)
+def device_for_rank(requested: str, info: DistributedInfo) -> torch.device:
+    """This rank's device: `ailab.device.resolve_device(requested)`, where a bare "cuda" means cuda:LOCAL_RANK."""
+    device = resolve_device(requested)
+    if device.type == "cuda" and device.index is None:
+        device = torch.device("cuda", info.local_rank)
     if device.type == "cuda":
         torch.cuda.set_device(device)
     return device

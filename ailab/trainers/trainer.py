@@ -32,9 +32,9 @@ from ailab.trainers.config import TrainingConfig
 from ailab.trainers.distributed import (
     all_reduce_sum,
     barrier,
+    device_for_rank,
     distributed_info_from_env,
     init_distributed,
-    resolve_device,
     wrap_ddp,
 )
 from ailab.trainers.optim import build_optimizer
@@ -90,7 +90,7 @@ class Trainer:
                              "eval_steps=None")
 
         self.dist = distributed_info_from_env()
-        self.device = resolve_device(args.device, self.dist)
+        self.device = device_for_rank(args.device, self.dist)
         init_distributed(self.dist, self.device)
         self.precision = resolve_mixed_precision(args.mixed_precision, self.device)
 
