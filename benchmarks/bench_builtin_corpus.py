@@ -79,8 +79,10 @@ def main() -> None:
         ours = generate_builtin_corpus(args.num_stories, args.seed)
         wall.append(time.perf_counter() - t0)
         cpu.append(time.process_time() - c0)
-    print(f"generate_builtin_corpus({args.num_stories}, seed={args.seed}): "
-          f"best wall {min(wall):.2f} s, best CPU {min(cpu):.2f} s (of {args.repeats})")
+    print(
+        f"generate_builtin_corpus({args.num_stories}, seed={args.seed}): "
+        f"best wall {min(wall):.2f} s, best CPU {min(cpu):.2f} s (of {args.repeats})"
+    )
 
     columns = {"built-in": stats(ours)}
     if TINYSTORIES.exists():
@@ -89,14 +91,19 @@ def main() -> None:
         real_sentences = {s for story in real for s in SENTENCE.split(story.replace("\n", " "))}
         long_sentences = {s for story in ours for s in SENTENCE.split(story.replace("\n", " ")) if len(s.split()) >= 8}
         copied = sorted(s for s in long_sentences if s in real_sentences)
-        print(f"originality: {len(copied)} of our {len(long_sentences)} distinct sentences of 8+ words are also "
-              f"sentences of the TinyStories sample: {copied}")
+        print(
+            f"originality: {len(copied)} of our {len(long_sentences)} distinct sentences of 8+ words are also "
+            f"sentences of the TinyStories sample: {copied}"
+        )
     print()
     print("| statistic | " + " | ".join(columns) + " |")
     print("|---|" + "---:|" * len(columns))
     for key in columns["built-in"]:
-        print(f"| {key} | " + " | ".join(str(c[key]) if not isinstance(c[key], float) else f"{c[key]:.2f}"
-                                       for c in columns.values()) + " |")
+        print(
+            f"| {key} | "
+            + " | ".join(str(c[key]) if not isinstance(c[key], float) else f"{c[key]:.2f}" for c in columns.values())
+            + " |"
+        )
     print()
     print("Sample story (the first one):\n")
     print(ours[0])

@@ -40,8 +40,9 @@ def timed(fn: Callable[[], torch.Tensor], device: torch.device) -> tuple[float, 
     return time.perf_counter() - start, out
 
 
-def decode_tokens_per_second(table: dict[str, Callable[[int], torch.Tensor]], batch: int, new_tokens: int,
-                             repeats: int, device: torch.device) -> dict[str, tuple[float, torch.Tensor]]:
+def decode_tokens_per_second(
+    table: dict[str, Callable[[int], torch.Tensor]], batch: int, new_tokens: int, repeats: int, device: torch.device
+) -> dict[str, tuple[float, torch.Tensor]]:
     """Median decode throughput of each `run(n)` (n new tokens for `batch` rows) and its output for `new_tokens`.
 
     Runners take turns within each repeat, so a change in the machine's load hits them all alike.
@@ -65,14 +66,23 @@ def runners(
     mask = torch.ones_like(ids)
 
     def ailab(cache: str, compile_mode: str | bool = False):
-        return lambda n: ours.generate(ids, max_new_tokens=n, do_sample=False, eos_token_id=[], cache=cache,
-                                       compile_decode_step=compile_mode)
+        return lambda n: ours.generate(
+            ids, max_new_tokens=n, do_sample=False, eos_token_id=[], cache=cache, compile_decode_step=compile_mode
+        )
 
     def hf(**kwargs):
         def run(n):
             with torch.no_grad():
-                return theirs.generate(ids, attention_mask=mask, max_new_tokens=n, min_new_tokens=n, do_sample=False,
-                                       pad_token_id=0, **kwargs)
+                return theirs.generate(
+                    ids,
+                    attention_mask=mask,
+                    max_new_tokens=n,
+                    min_new_tokens=n,
+                    do_sample=False,
+                    pad_token_id=0,
+                    **kwargs,
+                )
+
         return run
 
     table = {
@@ -101,8 +111,10 @@ def main() -> None:
         torch.set_num_threads(args.threads)
     device = torch.device(args.device)
     dtype = torch.bfloat16 if device.type == "cuda" else torch.float32
-    print(f"torch {torch.__version__}, device {device}, dtype {dtype}, threads {torch.get_num_threads()}, "
-          f"{args.new_tokens} new tokens after a {args.prompt_len}-token prompt, greedy, median of {args.repeats}")
+    print(
+        f"torch {torch.__version__}, device {device}, dtype {dtype}, threads {torch.get_num_threads()}, "
+        f"{args.new_tokens} new tokens after a {args.prompt_len}-token prompt, greedy, median of {args.repeats}"
+    )
     print("| model | batch | runner | decode tokens/s | vs transformers | same tokens as transformers |")
     print("|---|---:|---|---:|---:|---|")
     for name in args.models:
@@ -119,6 +131,7 @@ def main() -> None:
             for runner, (rate, out) in results.items():
                 same = "yes" if torch.equal(out, reference) else "no (near-tie logits)"
                 print(f"| {name} | {batch} | {runner} | {rate:,.0f} | {rate / baseline:.2f}x | {same} |", flush=True)
+
 
 if __name__ == "__main__":
     main()

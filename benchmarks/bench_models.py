@@ -3,7 +3,8 @@
 A step is forward + backward + AdamW on a (batch, ctx) batch of random tokens. Both models get the same weights
 (the transformers model is made with `ailab.models.hf.to_hf`), the same optimizer settings and the same options.
 Timed steps of the two models alternate (order swapped each round), so a machine shared with other jobs slows both
-alike; medians are reported, and the ratio is the median over adjacent pairs of steps. Prints tokens/s and the ratio; on CUDA also peak memory and MFU against the card's dense bf16 peak.
+alike; medians are reported, and the ratio is the median over adjacent pairs of steps. Prints tokens/s and the
+ratio; on CUDA also peak memory and MFU against the card's dense bf16 peak.
 
     python benchmarks/bench_models.py                                   # CPU: 4 layers, 256 wide, ctx 256, batch 8
     python benchmarks/bench_models.py --preset gpt2-small --ctx 1024 --batch 16 --bf16 --compile --fused-adamw  # GPU
@@ -22,8 +23,17 @@ from ailab.models import GPT2Config, LlamaConfig, build_model
 from ailab.models.hf import to_hf
 
 # Dense bf16 tensor-core peaks (FLOP/s) by substring of torch.cuda.get_device_name(); --peak-tflops overrides.
-GPU_BF16_PEAK = {"H200": 989e12, "H100 PCIe": 756e12, "H100": 989e12, "A100": 312e12, "L40S": 362e12,
-                 "A10G": 70e12, "L4": 121e12, "4090": 165e12, "3090": 71e12}
+GPU_BF16_PEAK = {
+    "H200": 989e12,
+    "H100 PCIe": 756e12,
+    "H100": 989e12,
+    "A100": 312e12,
+    "L40S": 362e12,
+    "A10G": 70e12,
+    "L4": 121e12,
+    "4090": 165e12,
+    "3090": 71e12,
+}
 CONFIGS = {"gpt2": GPT2Config, "llama": LlamaConfig}
 
 
@@ -48,10 +58,16 @@ def model_fields(arch: str, args: argparse.Namespace) -> dict:
     elif arch == "gpt2":
         fields = dict(n_layers=args.layers, d_model=args.d_model, n_heads=args.heads)
     else:
-        fields = dict(n_layers=args.layers, d_model=args.d_model, n_heads=args.heads, n_kv_heads=args.kv_heads,
-                      multiple_of=32)
-    fields.update(vocab_size=args.vocab or fields.get("vocab_size", 8192), n_ctx=args.ctx, dropout=0.0,
-                  bos_token_id=None, eos_token_id=None)
+        fields = dict(
+            n_layers=args.layers, d_model=args.d_model, n_heads=args.heads, n_kv_heads=args.kv_heads, multiple_of=32
+        )
+    fields.update(
+        vocab_size=args.vocab or fields.get("vocab_size", 8192),
+        n_ctx=args.ctx,
+        dropout=0.0,
+        bos_token_id=None,
+        eos_token_id=None,
+    )
     return fields
 
 
@@ -94,7 +110,7 @@ def bench_arch(arch: str, args: argparse.Namespace, device: torch.device) -> Non
             peak_mem[name] = torch.cuda.max_memory_allocated(device) / 2**30
     seconds = {name: [] for name in steps}
     for r in range(args.rounds):  # alternate single timed runs, swapping the order each round
-        for name in (list(steps) if r % 2 == 0 else list(steps)[::-1]):
+        for name in list(steps) if r % 2 == 0 else list(steps)[::-1]:
             sync(device)
             t0 = time.perf_counter()
             for _ in range(args.steps):
@@ -111,16 +127,22 @@ def bench_arch(arch: str, args: argparse.Namespace, device: torch.device) -> Non
         tps = tokens / statistics.median(seconds[name])
         mem = f"{peak_mem[name]:.2f}" if name in peak_mem else "-"
         mfu = f"{100 * tps * flops_per_token / peak:.1f}%" if peak else "-"
-        print(f"{name:<14}{tps:>12,.0f}{tokens / min(seconds[name]):>10,.0f}{1000 * tokens / tps:>10.1f}{mem:>10}{mfu:>8}")
+        print(
+            f"{name:<14}{tps:>12,.0f}{tokens / min(seconds[name]):>10,.0f}{1000 * tokens / tps:>10.1f}{mem:>10}{mfu:>8}"
+        )
     pair_ratios = [hf / ours for ours, hf in zip(seconds["ailab"], seconds["transformers"])]
-    print(f"ailab / transformers speed: {statistics.median(pair_ratios):.2f}x median of {len(pair_ratios)} adjacent "
-          f"pairs (min {min(pair_ratios):.2f}, max {max(pair_ratios):.2f})")
+    print(
+        f"ailab / transformers speed: {statistics.median(pair_ratios):.2f}x median of {len(pair_ratios)} adjacent "
+        f"pairs (min {min(pair_ratios):.2f}, max {max(pair_ratios):.2f})"
+    )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--arch", default="gpt2,llama", help="comma-separated: gpt2, llama")
-    parser.add_argument("--preset", default=None, help="a preset name both configs have (tiny, tinystories-15m, gpt2-small for gpt2)")
+    parser.add_argument(
+        "--preset", default=None, help="a preset name both configs have (tiny, tinystories-15m, gpt2-small for gpt2)"
+    )
     parser.add_argument("--layers", type=int, default=4)
     parser.add_argument("--d-model", type=int, default=256)
     parser.add_argument("--heads", type=int, default=4)
@@ -128,7 +150,9 @@ def main() -> None:
     parser.add_argument("--vocab", type=int, default=None, help="vocabulary size (default: the preset's, else 8192)")
     parser.add_argument("--ctx", type=int, default=256)
     parser.add_argument("--batch", type=int, default=8)
-    parser.add_argument("--warmup", type=int, default=2, help="untimed steps per model first (compilation happens here)")
+    parser.add_argument(
+        "--warmup", type=int, default=2, help="untimed steps per model first (compilation happens here)"
+    )
     parser.add_argument("--steps", type=int, default=1, help="timed steps per model per round")
     parser.add_argument("--rounds", type=int, default=10, help="alternating rounds; medians are reported")
     parser.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's choice)")
@@ -144,9 +168,11 @@ def main() -> None:
     if device.type == "cuda":
         torch.backends.cuda.matmul.allow_tf32 = True
         torch.backends.cudnn.allow_tf32 = True
-    print(f"device {device} ({torch.cuda.get_device_name(device) if device.type == 'cuda' else 'CPU'}, "
-          f"{torch.get_num_threads()} threads), torch {torch.__version__}, batch {args.batch} x ctx {args.ctx}, "
-          f"bf16={args.bf16} compile={args.compile} fused_adamw={args.fused_adamw}")
+    print(
+        f"device {device} ({torch.cuda.get_device_name(device) if device.type == 'cuda' else 'CPU'}, "
+        f"{torch.get_num_threads()} threads), torch {torch.__version__}, batch {args.batch} x ctx {args.ctx}, "
+        f"bf16={args.bf16} compile={args.compile} fused_adamw={args.fused_adamw}"
+    )
     for arch in args.arch.split(","):
         bench_arch(arch.strip(), args, device)
 

@@ -86,7 +86,10 @@ def run_one(config: dict) -> dict:
 def in_subprocess(config: dict, env: dict[str, str]) -> dict:
     result = subprocess.run(
         [sys.executable, __file__, "--run", json.dumps(config)],
-        env={**os.environ, **env}, capture_output=True, text=True, check=False,
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        check=False,
     )
     if result.returncode != 0:
         raise RuntimeError(f"benchmark run {config} failed:\n{result.stderr}")
@@ -135,8 +138,10 @@ def main() -> None:
                 for _ in range(args.scale):
                     f.write(path.read_bytes())
             corpora[f"{name} x{args.scale}"] = (path, scaled)
-        print("| corpus | run | MB/s of text | tokens/s | wall s | CPU s | tokens per CPU s | "
-              "peak RSS MiB (main / worker) | wall speed-up vs loop |")
+        print(
+            "| corpus | run | MB/s of text | tokens/s | wall s | CPU s | tokens per CPU s | "
+            "peak RSS MiB (main / worker) | wall speed-up vs loop |"
+        )
         print("|---|---|---:|---:|---:|---:|---:|---:|---:|")
         for corpus_name, (training_text, corpus) in corpora.items():
             training_docs = read_separated_text([training_text], "<|endoftext|>")
@@ -145,8 +150,13 @@ def main() -> None:
             baseline = None
             hashes = set()
             for name, mode, num_proc, env in runs:
-                config = {"tokenizer": str(scratch / "tokenizer"), "corpus": str(corpus), "mode": mode,
-                          "num_proc": num_proc, "out": str(scratch / "out.bin")}
+                config = {
+                    "tokenizer": str(scratch / "tokenizer"),
+                    "corpus": str(corpus),
+                    "mode": mode,
+                    "num_proc": num_proc,
+                    "out": str(scratch / "out.bin"),
+                }
                 result = min((in_subprocess(config, env) for _ in range(args.repeats)), key=lambda r: r["seconds"])
                 hashes.add(result["sha"])
                 if mode == "loop":

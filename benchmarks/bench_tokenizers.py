@@ -49,30 +49,51 @@ def main() -> None:
     start = time.perf_counter()
     llama = LlamaTokenizer.train(iter(docs), args.vocab_size)
     llama_train = time.perf_counter() - start
-    print(f"train BpeTokenizer({args.vocab_size}): {bpe_train:.2f} s; LlamaTokenizer({args.vocab_size}): {llama_train:.2f} s\n")
+    print(
+        f"train BpeTokenizer({args.vocab_size}): {bpe_train:.2f} s; "
+        f"LlamaTokenizer({args.vocab_size}): {llama_train:.2f} s\n"
+    )
 
     ascii_tok = StrippedAsciiTokenizer()
     backend, processor = bpe.backend, llama.processor
     print("| encoder | ms | MB/s | Mtok/s |")
     print("|---|---:|---:|---:|")
     for name, tokenizer, baselines in [
-        ("bpe", bpe, {
-            "tokenizers encode() per document": lambda: [backend.encode(d, add_special_tokens=False).ids for d in docs],
-            "tokenizers encode_batch() (with offsets)":
-                lambda: [e.ids for e in backend.encode_batch(docs, add_special_tokens=False)],
-        }),
-        ("sentencepiece", llama, {
-            "sentencepiece encode() per document": lambda: [processor.encode(d) for d in docs],
-        }),
-        ("ascii", ascii_tok, {
-            "tokenizers encode() per document":
-                lambda: [ascii_tok.backend.encode(d, add_special_tokens=False).ids for d in docs],
-        }),
+        (
+            "bpe",
+            bpe,
+            {
+                "tokenizers encode() per document": lambda: [
+                    backend.encode(d, add_special_tokens=False).ids for d in docs
+                ],
+                "tokenizers encode_batch() (with offsets)": lambda: [
+                    e.ids for e in backend.encode_batch(docs, add_special_tokens=False)
+                ],
+            },
+        ),
+        (
+            "sentencepiece",
+            llama,
+            {
+                "sentencepiece encode() per document": lambda: [processor.encode(d) for d in docs],
+            },
+        ),
+        (
+            "ascii",
+            ascii_tok,
+            {
+                "tokenizers encode() per document": lambda: [
+                    ascii_tok.backend.encode(d, add_special_tokens=False).ids for d in docs
+                ],
+            },
+        ),
     ]:
         num_tokens = sum(len(ids) for ids in tokenizer.encode_batch(docs))
         for baseline, fn in baselines.items():
             report(f"{name}: baseline, {baseline}", best_of(fn), num_bytes, num_tokens)
-        report(f"{name}: ailab encode_batch()", best_of(lambda t=tokenizer: t.encode_batch(docs)), num_bytes, num_tokens)
+        report(
+            f"{name}: ailab encode_batch()", best_of(lambda t=tokenizer: t.encode_batch(docs)), num_bytes, num_tokens
+        )
         print(f"|   ({name}: {num_bytes / num_tokens:.2f} bytes/token) | | | |")
 
 

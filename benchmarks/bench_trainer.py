@@ -46,12 +46,16 @@ def sizes(device: torch.device) -> dict[str, Size]:
     on_cpu = device.type == "cpu"
     return {
         # the model and batch of params.yaml (gpt2, 4 layers, d_model 128, n_ctx 128, vocab 8192, batch 16)
-        "default": Size("default 4L/128", GPT2Config(vocab_size=8192, n_ctx=128, n_layers=4, d_model=128, n_heads=4,
-                                                      eos_token_id=0),
-                        16, 128),
+        "default": Size(
+            "default 4L/128",
+            GPT2Config(vocab_size=8192, n_ctx=128, n_layers=4, d_model=128, n_heads=4, eos_token_id=0),
+            16,
+            128,
+        ),
         # GPT-2 small; on CPU a short batch so that a step takes seconds, not minutes
-        "gpt2": Size("GPT-2 12L/768", GPT2Config.from_preset("gpt2-small"), 2 if on_cpu else 16,
-                     128 if on_cpu else 1024),
+        "gpt2": Size(
+            "GPT-2 12L/768", GPT2Config.from_preset("gpt2-small"), 2 if on_cpu else 16, 128 if on_cpu else 1024
+        ),
     }
 
 
@@ -90,14 +94,15 @@ def sync(device: torch.device) -> None:
         torch.cuda.synchronize(device)
 
 
-def model_step_seconds(size: Size, dataset: WindowDataset, device: torch.device, precision: str, compile: bool,
-                       warmup: int, steps: int) -> tuple[float, float]:
+def model_step_seconds(
+    size: Size, dataset: WindowDataset, device: torch.device, precision: str, compile: bool, warmup: int, steps: int
+) -> tuple[float, float]:
     """Median seconds per fwd+bwd+clip+AdamW step of a plain loop (batches pre-loaded on the device)."""
     torch.manual_seed(0)
     model = GPT2Model(size.config).to(device)
     optimizer = build_optimizer(model, learning_rate=1e-4, weight_decay=0.1, betas=(0.9, 0.95), device=device)
     step_model = torch.compile(model) if compile else model
-    batches = [dataset.data[i * size.batch_size:(i + 1) * size.batch_size].to(device) for i in range(warmup + steps)]
+    batches = [dataset.data[i * size.batch_size : (i + 1) * size.batch_size].to(device) for i in range(warmup + steps)]
     times = [now()]
     for x in batches:
         with autocast_context(precision, device):
@@ -111,21 +116,28 @@ def model_step_seconds(size: Size, dataset: WindowDataset, device: torch.device,
     return median_steps(times[warmup:])
 
 
-def trainer_step_seconds(size: Size, dataset: WindowDataset, device: torch.device, compile: bool, warmup: int,
-                         steps: int) -> tuple[tuple[float, float], float]:
+def trainer_step_seconds(
+    size: Size, dataset: WindowDataset, device: torch.device, compile: bool, warmup: int, steps: int
+) -> tuple[tuple[float, float], float]:
     """Median (wall, CPU) seconds per Trainer step in steady state, and the seconds one checkpoint save takes."""
     torch.manual_seed(0)
     clock = StepClock()
     with tempfile.TemporaryDirectory() as out:
-        args = TrainingConfig(output_dir=out, max_steps=warmup + steps, warmup_steps=1,
-                              train_batch_size=size.batch_size,
-                              logging_steps=10, compile=compile, device=str(device))
+        args = TrainingConfig(
+            output_dir=out,
+            max_steps=warmup + steps,
+            warmup_steps=1,
+            train_batch_size=size.batch_size,
+            logging_steps=10,
+            compile=compile,
+            device=str(device),
+        )
         trainer = Trainer(GPT2Model(size.config), None, args, dataset, callbacks=[clock])
         trainer.train()
         start = time.perf_counter()
         trainer._save_checkpoint()
         save_seconds = time.perf_counter() - start
-    return median_steps(clock.times[warmup - 1:]), save_seconds
+    return median_steps(clock.times[warmup - 1 :]), save_seconds
 
 
 def data_seconds(size: Size, dataset: WindowDataset, repeats: int = 50) -> float:
@@ -150,16 +162,20 @@ def main() -> None:
     if a.threads:
         torch.set_num_threads(a.threads)
 
-    device = torch.device("cuda" if a.device == "auto" and torch.cuda.is_available() else
-                          ("cpu" if a.device == "auto" else a.device))
+    device = torch.device(
+        "cuda" if a.device == "auto" and torch.cuda.is_available() else ("cpu" if a.device == "auto" else a.device)
+    )
     precision = resolve_mixed_precision("auto", device)
     peak = peak_bf16_flops(device)
     compile_modes = {"no": [False], "yes": [True], "both": [False, True]}[a.compile]
     name = torch.cuda.get_device_name(device) if device.type == "cuda" else platform.processor() or "cpu"
-    print(f"device {device} ({name}), precision {precision}, torch {torch.__version__}, threads "
-          f"{torch.get_num_threads()}")
-    print("| model | batch × seq | compile | model step wall / CPU (ms) | trainer step wall / CPU (ms) "
-          "| overhead wall / CPU | data per step (ms) | trainer tokens/s (wall) | MFU | checkpoint save (s) |")
+    print(
+        f"device {device} ({name}), precision {precision}, torch {torch.__version__}, threads {torch.get_num_threads()}"
+    )
+    print(
+        "| model | batch × seq | compile | model step wall / CPU (ms) | trainer step wall / CPU (ms) "
+        "| overhead wall / CPU | data per step (ms) | trainer tokens/s (wall) | MFU | checkpoint save (s) |"
+    )
     print("|---|---|---|---|---|---|---|---|---|---|")
     for key in a.sizes.split(","):
         size = sizes(device)[key]
@@ -172,11 +188,14 @@ def main() -> None:
             tokens_per_s = size.batch_size * size.seq_len / step
             flops = GPT2Model(size.config).flops_per_token(size.seq_len) if peak else math.nan
             mfu = f"{flops * tokens_per_s / peak:.1%}" if peak else "n/a"
-            print(f"| {size.name} | {size.batch_size} × {size.seq_len} | {'yes' if compile else 'no'} "
-                  f"| {raw * 1e3:.1f} / {raw_cpu * 1e3:.1f} | {step * 1e3:.1f} / {step_cpu * 1e3:.1f} "
-                  f"| {(step - raw) / raw:+.1%} / {(step_cpu - raw_cpu) / raw_cpu:+.1%} | {data * 1e3:.3f} "
-                  f"| {tokens_per_s:,.0f} "
-                  f"| {mfu} | {save:.2f} |", flush=True)
+            print(
+                f"| {size.name} | {size.batch_size} × {size.seq_len} | {'yes' if compile else 'no'} "
+                f"| {raw * 1e3:.1f} / {raw_cpu * 1e3:.1f} | {step * 1e3:.1f} / {step_cpu * 1e3:.1f} "
+                f"| {(step - raw) / raw:+.1%} / {(step_cpu - raw_cpu) / raw_cpu:+.1%} | {data * 1e3:.3f} "
+                f"| {tokens_per_s:,.0f} "
+                f"| {mfu} | {save:.2f} |",
+                flush=True,
+            )
 
 
 if __name__ == "__main__":

@@ -60,7 +60,9 @@ class DataParams(Section):
         if self.source == "hf" and not self.name:
             raise ValueError("data.name is required when data.source is 'hf' (e.g. roneneldan/TinyStories)")
         if self.source == "local" and not self.path:
-            raise ValueError("data.path is required when data.source is 'local' (a .txt/.jsonl/.parquet file, glob or dir)")
+            raise ValueError(
+                "data.path is required when data.source is 'local' (a .txt/.jsonl/.parquet file, glob or dir)"
+            )
         return self
 
     def corpus_spec(self) -> CorpusSpec:
@@ -110,7 +112,7 @@ class ModelParams(Section):
     n_kv_heads: int | None = Field(default=None, gt=0)
     """LLaMA only: key/value heads (grouped-query attention); must divide `n_heads`. `null`: `n_heads`."""
     d_ff: int | None = Field(default=None, gt=0)
-    """Feed-forward width. `null`: 4·d_model for GPT-2, LLaMA's SwiGLU rule (2/3·4·d_model rounded up to `multiple_of`)."""
+    """Feed-forward width. `null`: 4·d_model (GPT-2), or 2/3·4·d_model rounded up to `multiple_of` (LLaMA's SwiGLU)."""
     multiple_of: int = Field(default=32, gt=0)
     """LLaMA only: SwiGLU width is rounded up to a multiple of this."""
     rope_theta: float = Field(default=10000.0, gt=0)
@@ -295,7 +297,9 @@ def load_params(path: str | Path = "params.yaml") -> Params:
 def params_from_dict(raw: Any, source: str = "params") -> Params:
     """Validate an already-parsed params mapping (the same checks as `load_params`)."""
     if not isinstance(raw, dict):
-        raise ParamsError(f"{source}: expected a mapping of sections ({', '.join(Params.model_fields)}), got {type(raw).__name__}")
+        raise ParamsError(
+            f"{source}: expected a mapping of sections ({', '.join(Params.model_fields)}), got {type(raw).__name__}"
+        )
     try:
         return Params.model_validate(raw)
     except ValidationError as err:

@@ -26,7 +26,7 @@ DEFAULT_EXPERIMENT = "ailab"
 
 
 def tracking_uri(root: Path) -> str:
-    """`MLFLOW_TRACKING_URI` if set, else the sqlite store `mlflow.db` at the pipeline root (what `mlflow ui` opens there)."""
+    """`MLFLOW_TRACKING_URI` if set, else the sqlite store `mlflow.db` at the pipeline root (`mlflow ui` reads it)."""
     return os.environ.get("MLFLOW_TRACKING_URI") or f"sqlite:///{(root / 'mlflow.db').resolve()}"
 
 
@@ -42,7 +42,11 @@ def git_state(root: Path) -> tuple[str, bool | None]:
             ["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, check=True
         ).stdout.strip()
         status = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=no"], cwd=root, capture_output=True, text=True, check=True
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            check=True,
         ).stdout
     except (OSError, subprocess.CalledProcessError):
         return "unknown", None
@@ -69,7 +73,7 @@ def stage_run(
     run_id: str | None = None,
     tags: dict[str, str] | None = None,
 ) -> Iterator[mlflow.ActiveRun]:
-    """Start (or, with `run_id`, continue) an MLflow run for `stage`, tagged with git commit, dirty flag, stage and experiment.
+    """Start (with `run_id`: continue) the MLflow run of `stage`, tagged with git commit, dirty flag, stage, experiment.
 
     A new run records the params of `sections` (all sections when None), flattened as `section.key`.
     """
@@ -136,7 +140,7 @@ def recall_run(path: Path) -> str | None:
 
 
 class MLflowCallback(TrainerCallback):
-    """Streams the trainer's logs and evaluations into the active MLflow run (rank 0 only: the trainer calls it there)."""
+    """Streams the trainer's logs and evaluations into the active MLflow run (the trainer calls it on rank 0 only)."""
 
     def __init__(self, log_checkpoints: bool = False) -> None:
         self.log_checkpoints = log_checkpoints

@@ -1,4 +1,4 @@
-"""`ailab export-hf MODEL_DIR OUT_DIR`: write a trained model (and its tokenizer) in Hugging Face transformers format."""
+"""`ailab export-hf MODEL_DIR OUT_DIR`: write a trained model (and its tokenizer) in Hugging Face transformers form."""
 
 from __future__ import annotations
 

@@ -15,7 +15,9 @@ from pipeline.params import ParamsError
 
 ParamsOption = Annotated[
     Path,
-    typer.Option("--params", help="The pipeline's params file (one section per concern; see README).", show_default=True),
+    typer.Option(
+        "--params", help="The pipeline's params file (one section per concern; see README).", show_default=True
+    ),
 ]
 DeviceOption = Annotated[
     str,
@@ -31,7 +33,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 def reports_errors(command: F) -> F:
-    """Print bad-input errors (params, files, shapes) as one message and exit with status 2 (`AILAB_DEBUG=1`: traceback)."""
+    """Print a bad-input error (params, files, shapes) as one message, exit status 2 (`AILAB_DEBUG=1`: traceback)."""
 
     @functools.wraps(command)
     def wrapper(*args: Any, **kwargs: Any) -> Any:

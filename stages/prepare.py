@@ -43,7 +43,9 @@ def main(params: ParamsOption = Path("params.yaml")) -> None:
         for split, meta in sidecars.items():
             log_flat_metrics({k: v for k, v in meta.items() if isinstance(v, (int, float))}, prefix=f"{split}.")
     for split, meta in sidecars.items():
-        typer.echo(f"{split}: {meta['num_documents']:,} documents, {meta['num_tokens']:,} tokens -> {paths.tokens(split)}")
+        typer.echo(
+            f"{split}: {meta['num_documents']:,} documents, {meta['num_tokens']:,} tokens -> {paths.tokens(split)}"
+        )
 
 
 if __name__ == "__main__":

@@ -45,7 +45,9 @@ def main(params: ParamsOption = Path("params.yaml")) -> None:
     atomic_write_json(paths.tokenizer_report, stats)
     with stage_run("train_tokenizer", config, paths.root, sections=("data", "tokenizer")):
         log_flat_metrics({k: v for k, v in stats.items() if k != "fingerprint"})
-    typer.echo(f"tokenizer: {tokenizer.vocab_size} tokens, {stats['chars_per_token']:.2f} chars/token -> {paths.tokenizer_dir}")
+    typer.echo(
+        f"tokenizer: {tokenizer.vocab_size} tokens, {stats['chars_per_token']:.2f} chars/token -> {paths.tokenizer_dir}"
+    )
 
 
 if __name__ == "__main__":

@@ -14,13 +14,17 @@ from ailab.models.gpt2 import GPT2Config, GPT2Model
 @pytest.fixture
 def model():
     torch.manual_seed(0)
-    config = GPT2Config(vocab_size=40, n_ctx=16, n_layers=1, d_model=16, n_heads=2, d_ff=32, dropout=0.0, eos_token_id=0)
+    config = GPT2Config(
+        vocab_size=40, n_ctx=16, n_layers=1, d_model=16, n_heads=2, d_ff=32, dropout=0.0, eos_token_id=0
+    )
     return GPT2Model(config).eval()
 
 
 def test_every_token_after_the_first_is_predicted_once(model):
     tokens = np.random.default_rng(0).integers(0, 40, size=1 + 15 * 7, dtype=np.uint16)  # exactly 7 windows
-    metrics = evaluate_language_model(model, tokens, num_bytes=500, window=16, batch_size=3, device="cpu", progress=False)
+    metrics = evaluate_language_model(
+        model, tokens, num_bytes=500, window=16, batch_size=3, device="cpu", progress=False
+    )
 
     # Reference: one long causal pass is not possible (n_ctx=16), so score each window's 15 targets directly.
     nats = 0.0
@@ -37,7 +41,9 @@ def test_every_token_after_the_first_is_predicted_once(model):
 def test_max_batches_scales_the_bytes_to_the_part_evaluated(model):
     tokens = np.random.default_rng(1).integers(0, 40, size=1 + 15 * 8, dtype=np.uint16)
     full = evaluate_language_model(model, tokens, 800, window=16, batch_size=4, device="cpu", progress=False)
-    half = evaluate_language_model(model, tokens, 800, window=16, batch_size=4, max_batches=1, device="cpu", progress=False)
+    half = evaluate_language_model(
+        model, tokens, 800, window=16, batch_size=4, max_batches=1, device="cpu", progress=False
+    )
     assert half["val_tokens"] == full["val_tokens"] // 2
     assert half["bits_per_byte"] == pytest.approx(half["val_loss"] / math.log(2) * (60 / 400), rel=1e-5)
 

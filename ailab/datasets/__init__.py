@@ -29,13 +29,13 @@ _SUBMODULE_OF = {
 
 __all__ = sorted(_SUBMODULE_OF)
 
-if TYPE_CHECKING:
-    from ailab.datasets.builtin_corpus import generate_builtin_corpus
-    from ailab.datasets.causal_lm import CausalLmDataset, StreamingCausalLmDataset
-    from ailab.datasets.corpus_report import write_corpus_report
-    from ailab.datasets.packing import PackedTokens, pack_documents
-    from ailab.datasets.sources import CorpusSpec, load_corpus
-    from ailab.datasets.windows import PackedWindowDataset
+if TYPE_CHECKING:  # names for type checkers; at run time they are imported on first use
+    from ailab.datasets.builtin_corpus import generate_builtin_corpus  # noqa: F401
+    from ailab.datasets.causal_lm import CausalLmDataset, StreamingCausalLmDataset  # noqa: F401
+    from ailab.datasets.corpus_report import write_corpus_report  # noqa: F401
+    from ailab.datasets.packing import PackedTokens, pack_documents  # noqa: F401
+    from ailab.datasets.sources import CorpusSpec, load_corpus  # noqa: F401
+    from ailab.datasets.windows import PackedWindowDataset  # noqa: F401
 
 
 def __getattr__(name: str):

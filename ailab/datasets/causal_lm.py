@@ -181,7 +181,10 @@ class CausalLmDataset(Dataset):
             payload = ("object", tokenizer) if in_process else portable_tokenizer(tokenizer, Path(scratch))
             encoded = ds.select_columns([text_field]).map(
                 _EncodeDocuments(payload, text_field, add_bos),
-                batched=True, num_proc=num_proc, remove_columns=[text_field], desc="tokenizing",
+                batched=True,
+                num_proc=num_proc,
+                remove_columns=[text_field],
+                desc="tokenizing",
             )
         column = encoded.with_format("arrow")[:].column("input_ids")
         tokens = np.concatenate([chunk.flatten().to_numpy() for chunk in column.chunks]).astype(np.int64)

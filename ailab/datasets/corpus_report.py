@@ -44,7 +44,7 @@ def decode_visible(tokenizer, ids: np.ndarray, markers: dict[int, str], bos_eos_
     `ids` in the stream; they alternate BOS, EOS, BOS, ... so the count tells which is which.
     """
     parts, run = [], []
-    eos, bos = tokenizer.eos_token_id, tokenizer.bos_token_id
+    eos = tokenizer.eos_token_id
     for token_id in ids.tolist():
         if token_id not in markers:
             run.append(token_id)
@@ -71,8 +71,9 @@ def render_dump(packed: PackedTokens, tokenizer, num_windows: int, window: int) 
     total = len(packed)
     lines = [
         f"# {packed.path.name}: {total:,} tokens, {packed.meta['num_documents']:,} documents; first "
-        f"{num_windows} windows of {window} tokens. ⟨EOS⟩ ends a document" + (", ⟨BOS⟩ starts one" if
-        add_bos else "") + ".",
+        f"{num_windows} windows of {window} tokens. ⟨EOS⟩ ends a document"
+        + (", ⟨BOS⟩ starts one" if add_bos else "")
+        + ".",
         "",
     ]
     seen = 0
@@ -186,13 +187,19 @@ def write_corpus_report(
 
     def draw_lengths(ax) -> None:
         ax.bar(edges[:-1], per_bin, width=np.diff(edges), align="edge", color="tab:blue")
-        ax.set(xlabel="document length (tokens, EOS excluded)", ylabel="documents",
-               title=f"{packed.path.name}: {meta['num_documents']:,} documents")
+        ax.set(
+            xlabel="document length (tokens, EOS excluded)",
+            ylabel="documents",
+            title=f"{packed.path.name}: {meta['num_documents']:,} documents",
+        )
 
     def draw_ranks(ax) -> None:
         ax.loglog(np.arange(1, len(frequencies) + 1), frequencies, color="tab:blue")
-        ax.set(xlabel="token rank", ylabel="count", title=f"{packed.path.name}: {len(used):,} of "
-               f"{packed.vocab_size:,} ids used")
+        ax.set(
+            xlabel="token rank",
+            ylabel="count",
+            title=f"{packed.path.name}: {len(used):,} of {packed.vocab_size:,} ids used",
+        )
         ax.grid(True, which="major", alpha=0.3)
 
     out_dir.mkdir(parents=True, exist_ok=True)

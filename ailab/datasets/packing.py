@@ -229,11 +229,19 @@ def pack_documents(
     fd, tmp_name = tempfile.mkstemp(prefix=f".{out_path.name}.", suffix=".tmp", dir=out_path.parent)
     tmp = Path(tmp_name)
     try:
-        with os.fdopen(fd, "wb") as f, tempfile.TemporaryDirectory(dir=out_path.parent) as scratch, tqdm(
-            total=total, unit="doc", desc=f"packing {out_path.name}", disable=None if progress is None else not progress
-        ) as bar, closing(
-            _encoded_chunks(texts, tokenizer, add_bos, dtype, num_proc, chunk_size, start_method, Path(scratch))
-        ) as encoded:
+        with (
+            os.fdopen(fd, "wb") as f,
+            tempfile.TemporaryDirectory(dir=out_path.parent) as scratch,
+            tqdm(
+                total=total,
+                unit="doc",
+                desc=f"packing {out_path.name}",
+                disable=None if progress is None else not progress,
+            ) as bar,
+            closing(
+                _encoded_chunks(texts, tokenizer, add_bos, dtype, num_proc, chunk_size, start_method, Path(scratch))
+            ) as encoded,
+        ):
             for n, (tokens, doc_lengths, n_bytes, n_chars) in encoded:
                 tokens.tofile(f)
                 lengths.add(doc_lengths)

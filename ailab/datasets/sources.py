@@ -296,7 +296,10 @@ def read_separated_text(files: Iterable[Path], separator: str) -> Iterator[str]:
                     line = raw.decode("utf-8")
                 except UnicodeDecodeError as e:
                     raise UnicodeDecodeError(
-                        e.encoding, e.object, e.start, e.end,
+                        e.encoding,
+                        e.object,
+                        e.start,
+                        e.end,
                         f"{e.reason} in {file} at byte offset {offset + e.start}: the corpus must be UTF-8 "
                         "(re-encode it, e.g. `iconv -f latin1 -t utf-8`)",
                     ) from None
@@ -326,7 +329,10 @@ def check_utf8(file: Path, block_size: int = 1 << 20) -> None:
                 decoder.decode(block)
             except UnicodeDecodeError as e:
                 raise UnicodeDecodeError(
-                    e.encoding, e.object, e.start, e.end,
+                    e.encoding,
+                    e.object,
+                    e.start,
+                    e.end,
                     f"{e.reason} in {file} at byte offset {offset - pending + e.start}: the corpus must be UTF-8",
                 ) from None
             offset += len(block)

@@ -1,8 +1,8 @@
 """Text generation for every ailab model: KV caches, logits processors (samplers), stopping criteria, streamers.
 
-    ids = tokenizer.encode("Once upon a time", return_tensors="pt")
-    out = model.generate(ids, max_new_tokens=50, temperature=0.8, top_p=0.9)
-    text = generate_text(model, tokenizer, "Once upon a time", max_new_tokens=50, seed=1)
+ids = tokenizer.encode("Once upon a time", return_tensors="pt")
+out = model.generate(ids, max_new_tokens=50, temperature=0.8, top_p=0.9)
+text = generate_text(model, tokenizer, "Once upon a time", max_new_tokens=50, seed=1)
 """
 
 from .decoding import GenerateOutput, choose_next_token, decode_one_token, generate_tokens, prefill

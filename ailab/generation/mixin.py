@@ -150,8 +150,10 @@ def _check_prompt(
     """Check shapes, dtypes, ids, device and padding side of the prompt batch."""
     if not isinstance(input_ids, Tensor) or input_ids.dim() != 2 or input_ids.size(1) == 0:
         shape = tuple(input_ids.shape) if isinstance(input_ids, Tensor) else type(input_ids).__name__
-        raise ValueError(f"input_ids must be a (batch, seq_len) LongTensor with seq_len >= 1, got {shape}; "
-                         "for one prompt use ids[None] or tokenizer.encode(text, return_tensors='pt')")
+        raise ValueError(
+            f"input_ids must be a (batch, seq_len) LongTensor with seq_len >= 1, got {shape}; "
+            "for one prompt use ids[None] or tokenizer.encode(text, return_tensors='pt')"
+        )
     if input_ids.dtype != torch.long:
         raise ValueError(f"input_ids must be torch.long token ids, got {input_ids.dtype}")
     if input_ids.device != device:

@@ -1,8 +1,8 @@
 """GPT-2 and LLaMA written from scratch in PyTorch, with save/load and Hugging Face import/export (`ailab.models.hf`).
 
-    from ailab.models import build_model, from_pretrained
-    model = build_model("llama", **LlamaConfig.presets["tiny"])
-    out = model(input_ids, labels=input_ids)   # out.logits, out.loss, out.kv_cache
+from ailab.models import build_model, from_pretrained
+model = build_model("llama", **LlamaConfig.presets["tiny"])
+out = model(input_ids, labels=input_ids)   # out.logits, out.loss, out.kv_cache
 """
 
 from __future__ import annotations
@@ -39,6 +39,15 @@ def from_pretrained(model_dir: str | Path, device: torch.device | str = "cpu") -
 
 
 __all__ = [
-    "MODEL_CLASSES", "CausalLMOutput", "GPT2_PRESETS", "GPT2Config", "GPT2Model", "LLAMA_PRESETS", "LlamaConfig",
-    "LlamaModel", "ModelConfig", "build_model", "from_pretrained",
+    "MODEL_CLASSES",
+    "CausalLMOutput",
+    "GPT2_PRESETS",
+    "GPT2Config",
+    "GPT2Model",
+    "LLAMA_PRESETS",
+    "LlamaConfig",
+    "LlamaModel",
+    "ModelConfig",
+    "build_model",
+    "from_pretrained",
 ]

@@ -25,8 +25,10 @@ class ModelConfig:
         d = dict(d)
         model_type = d.pop("model_type", cls.model_type)
         if model_type != cls.model_type:
-            raise ValueError(f"{cls.__name__} cannot read a config with model_type={model_type!r}; "
-                             f"load it with ailab.models.from_pretrained, which picks the class from model_type")
+            raise ValueError(
+                f"{cls.__name__} cannot read a config with model_type={model_type!r}; "
+                f"load it with ailab.models.from_pretrained, which picks the class from model_type"
+            )
         names = {f.name for f in dataclasses.fields(cls)}
         unknown = sorted(set(d) - names)
         if unknown:
@@ -53,8 +55,10 @@ def check_token_id(config: ModelConfig, name: str) -> None:
     """Raise ValueError unless the named token id is None or inside the vocabulary."""
     value = getattr(config, name)
     if value is not None and not (isinstance(value, int) and 0 <= value < config.vocab_size):
-        raise ValueError(f"{type(config).__name__}.{name}={value!r} is outside the vocabulary "
-                         f"[0, {config.vocab_size}); set it to the tokenizer's id or None")
+        raise ValueError(
+            f"{type(config).__name__}.{name}={value!r} is outside the vocabulary "
+            f"[0, {config.vocab_size}); set it to the tokenizer's id or None"
+        )
 
 
 def check_dropout(config: ModelConfig) -> None:

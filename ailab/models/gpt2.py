@@ -64,8 +64,10 @@ class GPT2Config(ModelConfig):
             self.d_ff = 4 * self.d_model
         check_positive(self, "vocab_size", "n_ctx", "n_layers", "d_model", "n_heads", "d_ff", "layer_norm_eps")
         if self.d_model % self.n_heads:
-            raise ValueError(f"GPT2Config.d_model={self.d_model} must be divisible by n_heads={self.n_heads}; "
-                             "change one so that each head gets d_model / n_heads channels")
+            raise ValueError(
+                f"GPT2Config.d_model={self.d_model} must be divisible by n_heads={self.n_heads}; "
+                "change one so that each head gets d_model / n_heads channels"
+            )
         check_dropout(self)
         check_token_id(self, "eos_token_id")
         check_token_id(self, "bos_token_id")
@@ -192,8 +194,10 @@ class GPT2Model(PretrainedMixin, GenerationMixin, nn.Module):
         if position_ids is None:
             position_ids = position_ids_for(input_ids, past, attention_mask)  # (B|1, T)
         if past + T > self.config.n_ctx:
-            raise ValueError(f"sequence of {past + T} tokens is longer than the model's n_ctx={self.config.n_ctx}; "
-                             "crop the input (or the cache) to the last n_ctx tokens")
+            raise ValueError(
+                f"sequence of {past + T} tokens is longer than the model's n_ctx={self.config.n_ctx}; "
+                "crop the input (or the cache) to the last n_ctx tokens"
+            )
         S = kv_cache.max_seq_len if kv_cache is not None and kv_cache.is_static else past + T
         mask = attention_mask_for(attention_mask, past, T, S, input_ids.device)
         is_causal = is_causal_for(mask, past, T)

@@ -40,21 +40,42 @@ def to_hf_config(config: GPT2Config | LlamaConfig) -> Any:
 
     if isinstance(config, GPT2Config):
         return transformers.GPT2Config(
-            vocab_size=config.vocab_size, n_positions=config.n_ctx, n_embd=config.d_model, n_layer=config.n_layers,
-            n_head=config.n_heads, n_inner=config.d_ff, activation_function="gelu_new",
-            resid_pdrop=config.dropout, embd_pdrop=config.dropout, attn_pdrop=config.dropout,
-            layer_norm_epsilon=config.layer_norm_eps, bos_token_id=config.bos_token_id, eos_token_id=config.eos_token_id,
-            tie_word_embeddings=config.tie_embeddings, architectures=["GPT2LMHeadModel"],
+            vocab_size=config.vocab_size,
+            n_positions=config.n_ctx,
+            n_embd=config.d_model,
+            n_layer=config.n_layers,
+            n_head=config.n_heads,
+            n_inner=config.d_ff,
+            activation_function="gelu_new",
+            resid_pdrop=config.dropout,
+            embd_pdrop=config.dropout,
+            attn_pdrop=config.dropout,
+            layer_norm_epsilon=config.layer_norm_eps,
+            bos_token_id=config.bos_token_id,
+            eos_token_id=config.eos_token_id,
+            tie_word_embeddings=config.tie_embeddings,
+            architectures=["GPT2LMHeadModel"],
         )
     if isinstance(config, LlamaConfig):
         return transformers.LlamaConfig(
-            vocab_size=config.vocab_size, hidden_size=config.d_model, intermediate_size=config.d_ff,
-            num_hidden_layers=config.n_layers, num_attention_heads=config.n_heads,
-            num_key_value_heads=config.n_kv_heads, head_dim=config.head_dim, hidden_act="silu",
-            max_position_embeddings=config.n_ctx, rms_norm_eps=config.norm_eps, rope_theta=config.rope_theta,
-            attention_dropout=config.dropout, attention_bias=False, mlp_bias=False,
-            bos_token_id=config.bos_token_id, eos_token_id=config.eos_token_id,
-            tie_word_embeddings=config.tie_embeddings, architectures=["LlamaForCausalLM"],
+            vocab_size=config.vocab_size,
+            hidden_size=config.d_model,
+            intermediate_size=config.d_ff,
+            num_hidden_layers=config.n_layers,
+            num_attention_heads=config.n_heads,
+            num_key_value_heads=config.n_kv_heads,
+            head_dim=config.head_dim,
+            hidden_act="silu",
+            max_position_embeddings=config.n_ctx,
+            rms_norm_eps=config.norm_eps,
+            rope_theta=config.rope_theta,
+            attention_dropout=config.dropout,
+            attention_bias=False,
+            mlp_bias=False,
+            bos_token_id=config.bos_token_id,
+            eos_token_id=config.eos_token_id,
+            tie_word_embeddings=config.tie_embeddings,
+            architectures=["LlamaForCausalLM"],
         )
     raise TypeError(f"no transformers equivalent for {type(config).__name__}; expected GPT2Config or LlamaConfig")
 
@@ -75,15 +96,17 @@ def to_hf(model: GPT2Model | LlamaModel) -> Any:
     missing, unexpected = hf_model.load_state_dict(state, strict=False)
     missing = [n for n in missing if not (model.config.tie_embeddings and n == "lm_head.weight")]
     if missing or unexpected:
-        raise RuntimeError(f"{hf_cls.__name__} weight names changed in this transformers version: "
-                           f"missing {missing}, unexpected {unexpected}")
+        raise RuntimeError(
+            f"{hf_cls.__name__} weight names changed in this transformers version: "
+            f"missing {missing}, unexpected {unexpected}"
+        )
     if model.config.tie_embeddings:
         hf_model.tie_weights()
     return hf_model.float().eval()
 
 
 def export_hf(model: GPT2Model | LlamaModel, out_dir: str | Path, tokenizer: Any = None) -> Path:
-    """Write `model` (and `tokenizer`, where it converts) as a transformers checkpoint in `out_dir` (replaced atomically).
+    """Write `model` (and `tokenizer`, where it converts) as a transformers checkpoint in `out_dir`, atomically.
 
     `AutoModelForCausalLM.from_pretrained(out_dir)` then loads it as GPT2LMHeadModel or LlamaForCausalLM, and
     `AutoTokenizer.from_pretrained(out_dir)` loads the tokenizer as a PreTrainedTokenizerFast.
@@ -127,44 +150,71 @@ def from_hf_config(hf_config: Any) -> GPT2Config | LlamaConfig:
     """The ailab config of a transformers GPT-2 or LLaMA config; features ailab lacks raise ValueError by name."""
     model_type = getattr(hf_config, "model_type", None)
     if model_type == "gpt2":
-        _unsupported("GPT-2", [
-            *([f"activation_function={hf_config.activation_function!r} (ailab uses tanh GELU)"]
-              if hf_config.activation_function not in GPT2_TANH_GELUS else []),
-            *(["scale_attn_weights=False"] if not hf_config.scale_attn_weights else []),
-            *(["scale_attn_by_inverse_layer_idx=True"] if hf_config.scale_attn_by_inverse_layer_idx else []),
-            *(["add_cross_attention=True"] if hf_config.add_cross_attention else []),
-        ])
+        _unsupported(
+            "GPT-2",
+            [
+                *(
+                    [f"activation_function={hf_config.activation_function!r} (ailab uses tanh GELU)"]
+                    if hf_config.activation_function not in GPT2_TANH_GELUS
+                    else []
+                ),
+                *(["scale_attn_weights=False"] if not hf_config.scale_attn_weights else []),
+                *(["scale_attn_by_inverse_layer_idx=True"] if hf_config.scale_attn_by_inverse_layer_idx else []),
+                *(["add_cross_attention=True"] if hf_config.add_cross_attention else []),
+            ],
+        )
         return GPT2Config(
-            vocab_size=hf_config.vocab_size, n_ctx=hf_config.n_positions, n_layers=hf_config.n_layer,
-            d_model=hf_config.n_embd, n_heads=hf_config.n_head, d_ff=hf_config.n_inner or 4 * hf_config.n_embd,
-            dropout=hf_config.resid_pdrop, eos_token_id=_token_id(hf_config, "eos_token_id"),
-            bos_token_id=_token_id(hf_config, "bos_token_id"), layer_norm_eps=hf_config.layer_norm_epsilon,
+            vocab_size=hf_config.vocab_size,
+            n_ctx=hf_config.n_positions,
+            n_layers=hf_config.n_layer,
+            d_model=hf_config.n_embd,
+            n_heads=hf_config.n_head,
+            d_ff=hf_config.n_inner or 4 * hf_config.n_embd,
+            dropout=hf_config.resid_pdrop,
+            eos_token_id=_token_id(hf_config, "eos_token_id"),
+            bos_token_id=_token_id(hf_config, "bos_token_id"),
+            layer_norm_eps=hf_config.layer_norm_epsilon,
             tie_embeddings=bool(hf_config.tie_word_embeddings),
         )
     if model_type == "llama":
         rope_type, theta = _rope(hf_config)
         head_dim = getattr(hf_config, "head_dim", None) or hf_config.hidden_size // hf_config.num_attention_heads
-        _unsupported("LLaMA", [
-            *([f"rope scaling (rope_type={rope_type!r})"] if rope_type != "default" else []),
-            *(["attention_bias=True"] if getattr(hf_config, "attention_bias", False) else []),
-            *(["mlp_bias=True"] if getattr(hf_config, "mlp_bias", False) else []),
-            *([f"hidden_act={hf_config.hidden_act!r} (ailab uses silu)"] if hf_config.hidden_act != "silu" else []),
-            *([f"head_dim={head_dim} != hidden_size / num_attention_heads"]
-              if head_dim * hf_config.num_attention_heads != hf_config.hidden_size else []),
-        ])
-        return LlamaConfig(
-            vocab_size=hf_config.vocab_size, n_ctx=hf_config.max_position_embeddings, d_model=hf_config.hidden_size,
-            n_layers=hf_config.num_hidden_layers, n_heads=hf_config.num_attention_heads,
-            n_kv_heads=hf_config.num_key_value_heads or hf_config.num_attention_heads,
-            d_ff=hf_config.intermediate_size, rope_theta=theta, norm_eps=hf_config.rms_norm_eps,
-            tie_embeddings=bool(hf_config.tie_word_embeddings), dropout=float(hf_config.attention_dropout),
-            bos_token_id=_token_id(hf_config, "bos_token_id"), eos_token_id=_token_id(hf_config, "eos_token_id"),
+        _unsupported(
+            "LLaMA",
+            [
+                *([f"rope scaling (rope_type={rope_type!r})"] if rope_type != "default" else []),
+                *(["attention_bias=True"] if getattr(hf_config, "attention_bias", False) else []),
+                *(["mlp_bias=True"] if getattr(hf_config, "mlp_bias", False) else []),
+                *([f"hidden_act={hf_config.hidden_act!r} (ailab uses silu)"] if hf_config.hidden_act != "silu" else []),
+                *(
+                    [f"head_dim={head_dim} != hidden_size / num_attention_heads"]
+                    if head_dim * hf_config.num_attention_heads != hf_config.hidden_size
+                    else []
+                ),
+            ],
         )
-    raise ValueError(f"cannot load a transformers model_type={model_type!r}; ailab has GPT-2 ('gpt2') and LLaMA ('llama')")
+        return LlamaConfig(
+            vocab_size=hf_config.vocab_size,
+            n_ctx=hf_config.max_position_embeddings,
+            d_model=hf_config.hidden_size,
+            n_layers=hf_config.num_hidden_layers,
+            n_heads=hf_config.num_attention_heads,
+            n_kv_heads=hf_config.num_key_value_heads or hf_config.num_attention_heads,
+            d_ff=hf_config.intermediate_size,
+            rope_theta=theta,
+            norm_eps=hf_config.rms_norm_eps,
+            tie_embeddings=bool(hf_config.tie_word_embeddings),
+            dropout=float(hf_config.attention_dropout),
+            bos_token_id=_token_id(hf_config, "bos_token_id"),
+            eos_token_id=_token_id(hf_config, "eos_token_id"),
+        )
+    raise ValueError(
+        f"cannot load a transformers model_type={model_type!r}; ailab has GPT-2 ('gpt2') and LLaMA ('llama')"
+    )
 
 
 def from_hf(path_or_model: str | Path | Any) -> GPT2Model | LlamaModel:
-    """An ailab model (float32) with the weights of a transformers GPT2LMHeadModel / LlamaForCausalLM dir or instance."""
+    """An ailab model (float32) with the weights of a transformers GPT2LMHeadModel / LlamaForCausalLM (dir or model)."""
     import transformers
 
     hf_model = path_or_model

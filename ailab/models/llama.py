@@ -78,14 +78,20 @@ class LlamaConfig(ModelConfig):
             self.d_ff = self.multiple_of * ((hidden + self.multiple_of - 1) // self.multiple_of)
         check_positive(self, "n_kv_heads", "d_ff")
         if self.d_model % self.n_heads:
-            raise ValueError(f"LlamaConfig.d_model={self.d_model} must be divisible by n_heads={self.n_heads}; "
-                             "change one so that each head gets d_model / n_heads channels")
+            raise ValueError(
+                f"LlamaConfig.d_model={self.d_model} must be divisible by n_heads={self.n_heads}; "
+                "change one so that each head gets d_model / n_heads channels"
+            )
         if self.n_heads % self.n_kv_heads:
-            raise ValueError(f"LlamaConfig.n_heads={self.n_heads} must be divisible by n_kv_heads={self.n_kv_heads}; "
-                             "each key/value head serves a whole group of query heads")
+            raise ValueError(
+                f"LlamaConfig.n_heads={self.n_heads} must be divisible by n_kv_heads={self.n_kv_heads}; "
+                "each key/value head serves a whole group of query heads"
+            )
         if self.head_dim % 2:
-            raise ValueError(f"LlamaConfig head_dim = d_model / n_heads = {self.head_dim} must be even for rotary "
-                             "embeddings; change d_model or n_heads")
+            raise ValueError(
+                f"LlamaConfig head_dim = d_model / n_heads = {self.head_dim} must be even for rotary "
+                "embeddings; change d_model or n_heads"
+            )
         check_dropout(self)
         check_token_id(self, "bos_token_id")
         check_token_id(self, "eos_token_id")

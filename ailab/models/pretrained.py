@@ -76,5 +76,6 @@ class PretrainedMixin:
         if self.config.tie_embeddings:
             missing = [name for name in missing if name != self.tied_weights[0]]
         if missing or unexpected:
-            raise ValueError(f"weights do not match {type(self).__name__}({self.config}): "
-                             f"missing {missing}, unexpected {unexpected}")
+            raise ValueError(
+                f"weights do not match {type(self).__name__}({self.config}): missing {missing}, unexpected {unexpected}"
+            )

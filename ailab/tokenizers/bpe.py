@@ -98,8 +98,12 @@ class BpeTokenizer(FastTokenizer):
     def from_file(cls, path: str | Path, special_tokens: Mapping[str, str | None] | None = None) -> BpeTokenizer:
         """Wrap an existing byte-level BPE `tokenizer.json` (e.g. GPT-2's) whose special tokens are `special_tokens`."""
         tokens = _check_special_tokens(special_tokens)
-        return cls(RustTokenizer.from_file(str(path)), bos_token=tokens["bos"], eos_token=tokens["eos"],
-                   pad_token=tokens["pad"])
+        return cls(
+            RustTokenizer.from_file(str(path)),
+            bos_token=tokens["bos"],
+            eos_token=tokens["eos"],
+            pad_token=tokens["pad"],
+        )
 
 
 class TinyStoriesBpe8kTokenizer(BpeTokenizer):
@@ -108,8 +112,15 @@ class TinyStoriesBpe8kTokenizer(BpeTokenizer):
     VOCAB_SIZE = 8192
 
     @classmethod
-    def train(cls, texts: Iterable[str], vocab_size: int = VOCAB_SIZE, special_tokens: Any = None, *,
-              show_progress: bool = False, **kwargs: Any) -> TinyStoriesBpe8kTokenizer:
+    def train(
+        cls,
+        texts: Iterable[str],
+        vocab_size: int = VOCAB_SIZE,
+        special_tokens: Any = None,
+        *,
+        show_progress: bool = False,
+        **kwargs: Any,
+    ) -> TinyStoriesBpe8kTokenizer:
         """Train the recipe on `texts`; the vocabulary size and special tokens are fixed and cannot be changed."""
         if vocab_size != cls.VOCAB_SIZE or special_tokens is not None or kwargs:
             raise ValueError(

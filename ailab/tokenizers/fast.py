@@ -55,9 +55,11 @@ class FastTokenizer(Tokenizer):
         return {"tokenizer_json": self._backend.to_str(), "tokens": self._tokens}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
-        FastTokenizer.__init__(self, RustTokenizer.from_str(state["tokenizer_json"]), **{
-            f"{role}_token": token for role, token in state["tokens"].items()
-        })
+        FastTokenizer.__init__(
+            self,
+            RustTokenizer.from_str(state["tokenizer_json"]),
+            **{f"{role}_token": token for role, token in state["tokens"].items()},
+        )
 
     @classmethod
     def from_directory(cls, directory: Path, settings: dict[str, Any]) -> FastTokenizer:

@@ -134,9 +134,14 @@ class LlamaTokenizer(Tokenizer):
         except RuntimeError as error:
             if documents.error is not None:
                 raise documents.error from None
-            hint = " Raise vocab_size to at least the number of distinct characters + 259." if (
-                "required_chars" in str(error)) else ""
-            raise ValueError(f"SentencePiece could not train a {vocab_size}-token vocabulary: {error}.{hint}") from error
+            hint = (
+                " Raise vocab_size to at least the number of distinct characters + 259."
+                if ("required_chars" in str(error))
+                else ""
+            )
+            raise ValueError(
+                f"SentencePiece could not train a {vocab_size}-token vocabulary: {error}.{hint}"
+            ) from error
         return cls(model_proto=model.getvalue())
 
     def __getstate__(self) -> dict[str, Any]:
@@ -246,14 +251,15 @@ class LlamaTokenizer(Tokenizer):
             if piece.type != piece.NORMAL:
                 continue
             splits = [(piece.piece[:k], piece.piece[k:]) for k in range(1, len(piece.piece))]
-            splits = sorted((l, r) for l, r in splits if l in vocab and r in vocab)
+            splits = sorted((a, b) for a, b in splits if a in vocab and b in vocab)
             splits.sort(key=lambda pair: (vocab[pair[0]], vocab[pair[1]]))
             merges.extend((left, right, piece.score) for left, right in splits)
         merges.sort(key=lambda merge: -merge[2])
         unk = model.pieces[spec.unk_id].piece
         backend = RustTokenizer(
-            models.BPE(vocab=vocab, merges=[(l, r) for l, r, _ in merges], unk_token=unk, fuse_unk=True,
-                       byte_fallback=True)
+            models.BPE(
+                vocab=vocab, merges=[(a, b) for a, b, _ in merges], unk_token=unk, fuse_unk=True, byte_fallback=True
+            )
         )
         space = [normalizers.Replace(Regex(" "), "\u2581")]
         backend.normalizer = normalizers.Sequence(

@@ -30,12 +30,31 @@ ALPHABET = "\n" + "".join(chr(c) for c in range(32, 127))
 """The 96 characters with a token: newline and printable ASCII."""
 
 ASCII_REPLACEMENTS: dict[str, str] = {
-    "\r\n": "\n", "\r": "\n", "\u2028": "\n", "\u2029": "\n", "\u0085": "\n",  # line breaks
+    "\r\n": "\n",
+    "\r": "\n",
+    "\u2028": "\n",
+    "\u2029": "\n",
+    "\u0085": "\n",  # line breaks
     "\t": " ",
-    "\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201b": "'", "\u2032": "'",  # ‘ ’ ‚ ‛ ′
-    "\u201c": '"', "\u201d": '"', "\u201e": '"', "\u201f": '"', "\u2033": '"',  # “ ” „ ‟ ″
-    "\u00ab": '"', "\u00bb": '"',  # « »
-    "\u2010": "-", "\u2011": "-", "\u2012": "-", "\u2013": "-", "\u2014": "-", "\u2015": "-", "\u2212": "-",  # dashes
+    "\u2018": "'",
+    "\u2019": "'",
+    "\u201a": "'",
+    "\u201b": "'",
+    "\u2032": "'",  # ‘ ’ ‚ ‛ ′
+    "\u201c": '"',
+    "\u201d": '"',
+    "\u201e": '"',
+    "\u201f": '"',
+    "\u2033": '"',  # “ ” „ ‟ ″
+    "\u00ab": '"',
+    "\u00bb": '"',  # « »
+    "\u2010": "-",
+    "\u2011": "-",
+    "\u2012": "-",
+    "\u2013": "-",
+    "\u2014": "-",
+    "\u2015": "-",
+    "\u2212": "-",  # dashes
     "\u2026": "...",  # … (NFKD already does this; kept so the table documents it)
 }
 """Applied in order after NFKD normalisation; anything else outside `ALPHABET` is then removed."""

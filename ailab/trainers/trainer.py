@@ -86,8 +86,9 @@ class Trainer:
         self.eval_dataset = eval_dataset
         self.callbacks = [ProgressCallback()] if callbacks is None else list(callbacks)
         if args.eval_steps is not None and eval_dataset is None:
-            raise ValueError("TrainingConfig.eval_steps is set but Trainer got no eval_dataset; pass one or set "
-                             "eval_steps=None")
+            raise ValueError(
+                "TrainingConfig.eval_steps is set but Trainer got no eval_dataset; pass one or set eval_steps=None"
+            )
 
         self.dist = distributed_info_from_env()
         self.device = device_for_rank(args.device, self.dist)

@@ -32,8 +32,10 @@ def test_smaller_corpus_is_a_prefix_of_a_larger_one():
 
 def test_independent_of_hash_seed():
     # A fresh interpreter with another string-hash seed must write the very same stories.
-    code = "import hashlib; from ailab.datasets.builtin_corpus import generate_builtin_corpus as g; " \
-           "print(hashlib.sha256('\\x00'.join(g(200, 5)).encode()).hexdigest())"
+    code = (
+        "import hashlib; from ailab.datasets.builtin_corpus import generate_builtin_corpus as g; "
+        "print(hashlib.sha256('\\x00'.join(g(200, 5)).encode()).hexdigest())"
+    )
     env = {**os.environ, "PYTHONHASHSEED": "12345" if os.environ.get("PYTHONHASHSEED") != "12345" else "54321"}
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == hashlib.sha256("\x00".join(generate_builtin_corpus(200, 5)).encode()).hexdigest()
@@ -136,7 +138,7 @@ def test_no_sentence_is_in_every_story(corpus):
     sentences = collections.Counter()
     for story in corpus:
         sentences.update(set(re.split(r"(?<=[.!?])\s+", story)))
-    (most_common, count), = sentences.most_common(1)
+    ((most_common, count),) = sentences.most_common(1)
     assert count < 0.1 * len(corpus), most_common
 
 

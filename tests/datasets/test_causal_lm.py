@@ -74,8 +74,9 @@ def test_streaming_with_dataloader_workers(bpe, documents):
 
     # An HF IterableDataset hands each worker its own shard of documents; each worker packs its shard.
     hf = datasets.Dataset.from_list(records).to_iterable_dataset(num_shards=2)
-    loader = DataLoader(CausalLmDataset(hf, bpe, packed_length=16), batch_size=None, num_workers=2,
-                        multiprocessing_context="fork")
+    loader = DataLoader(
+        CausalLmDataset(hf, bpe, packed_length=16), batch_size=None, num_workers=2, multiprocessing_context="fork"
+    )
     half = len(records) // 2
     per_shard = windows(CausalLmDataset(records[:half], bpe, packed_length=16)) + windows(
         CausalLmDataset(records[half:], bpe, packed_length=16)

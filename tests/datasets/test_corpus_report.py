@@ -22,8 +22,12 @@ def test_report_files_and_stats(tmp_path, bpe, documents):
     out = tmp_path / "reports" / "corpus"
     stats = write_corpus_report(tmp_path / "train.bin", bpe, out, num_windows=3, window=64)
     assert sorted(p.name for p in out.iterdir()) == [
-        "doc_length_hist.csv", "doc_length_hist.png", "dump.txt", "stats.json",
-        "token_rank_frequency.csv", "token_rank_frequency.png",
+        "doc_length_hist.csv",
+        "doc_length_hist.png",
+        "dump.txt",
+        "stats.json",
+        "token_rank_frequency.csv",
+        "token_rank_frequency.png",
     ]
     assert json.loads((out / "stats.json").read_text()) == stats
 

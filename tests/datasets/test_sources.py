@@ -74,12 +74,16 @@ def test_txt_with_separator_lines(tmp_path, documents):
 
 def test_txt_custom_separator_crlf_and_no_trailing_separator(tmp_path):
     (tmp_path / "a.txt").write_bytes(b"first doc\r\nline two\r\n=====\r\n\r\n  =====  \r\nsecond doc")
-    splits = load_corpus(CorpusSpec(source="local", path=str(tmp_path / "a.txt"), separator="=====",
-                                     validation_split=str(tmp_path / "a.txt")))
+    splits = load_corpus(
+        CorpusSpec(
+            source="local", path=str(tmp_path / "a.txt"), separator="=====", validation_split=str(tmp_path / "a.txt")
+        )
+    )
     assert list(splits["train"]) == ["first doc\nline two", "second doc"]  # the empty document is skipped
     (tmp_path / "b.txt").write_text("para one\nstill one\n\npara two\n \npara three")
-    blank_lines = load_corpus(CorpusSpec(source="local", path=str(tmp_path / "b.txt"), separator="",
-                                         validation_split=str(tmp_path / "b.txt")))
+    blank_lines = load_corpus(
+        CorpusSpec(source="local", path=str(tmp_path / "b.txt"), separator="", validation_split=str(tmp_path / "b.txt"))
+    )
     assert list(blank_lines["train"]) == ["para one\nstill one", "para two", "para three"]
 
 
@@ -110,8 +114,16 @@ def test_jsonl(tmp_path, documents, streaming):
     check_split(load_corpus(spec), documents[:30], 0.3)
     with pytest.raises(KeyError, match=r"no field 'text'; available fields: \['body', 'id'\]"):
         load_corpus(CorpusSpec(source="local", path=str(tmp_path / "b.jsonl"), streaming=streaming))
-    body = load_corpus(CorpusSpec(source="local", path=str(tmp_path / "b.jsonl"), text_field="body",
-                                  streaming=streaming, validation_split=str(tmp_path / "b.jsonl"), max_documents=4))
+    body = load_corpus(
+        CorpusSpec(
+            source="local",
+            path=str(tmp_path / "b.jsonl"),
+            text_field="body",
+            streaming=streaming,
+            validation_split=str(tmp_path / "b.jsonl"),
+            max_documents=4,
+        )
+    )
     assert list(body["train"]) == documents[30:34]
 
 
@@ -131,8 +143,9 @@ def test_hf_dataset_in_hub_layout(tmp_path, documents, streaming):
     splits = load_corpus(spec)
     assert list(splits["train"]) == documents[:40]
     assert list(splits["validation"]) == documents[40:]
-    capped = load_corpus(CorpusSpec(source="hf", name=str(root), validation_split="validation", max_documents=5,
-                                    streaming=streaming))
+    capped = load_corpus(
+        CorpusSpec(source="hf", name=str(root), validation_split="validation", max_documents=5, streaming=streaming)
+    )
     assert list(capped["train"]) == documents[:5] and list(capped["validation"]) == documents[40:45]
     held_out = load_corpus(CorpusSpec(source="hf", name=str(root), streaming=streaming, validation_fraction=0.25))
     check_split(held_out, documents[:40], 0.25)

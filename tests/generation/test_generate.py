@@ -47,12 +47,14 @@ def test_left_padded_batch_equals_each_prompt_alone(model):
     ids, mask = left_padded(PROMPTS)
     alone = [model.generate(torch.tensor([p]), max_new_tokens=40, do_sample=False, eos_token_id=[]) for p in PROMPTS]
     for cache in ("dynamic", "static"):
-        batch = model.generate(ids, attention_mask=mask, max_new_tokens=40, do_sample=False, cache=cache,
-                               eos_token_id=[])
+        batch = model.generate(
+            ids, attention_mask=mask, max_new_tokens=40, do_sample=False, cache=cache, eos_token_id=[]
+        )
         for row, prompt in enumerate(PROMPTS):
-            assert torch.equal(batch[row, ids.size(1):], alone[row][0, len(prompt):]), (cache, row)
-    no_cache = model.generate(ids, attention_mask=mask, max_new_tokens=40, do_sample=False, use_cache=False,
-                              eos_token_id=[])
+            assert torch.equal(batch[row, ids.size(1) :], alone[row][0, len(prompt) :]), (cache, row)
+    no_cache = model.generate(
+        ids, attention_mask=mask, max_new_tokens=40, do_sample=False, use_cache=False, eos_token_id=[]
+    )
     assert torch.equal(no_cache, batch)
 
 
@@ -85,13 +87,20 @@ def test_logprobs_are_log_softmax_of_the_processed_scores(model):
     out = model.generate(ids, max_new_tokens=12, do_sample=False, return_logprobs=True, eos_token_id=[])
     assert isinstance(out, GenerateOutput) and out.logprobs.shape == (1, 12)
     logits = model(out.sequences).logits[0, ids.size(1) - 1 : -1]  # logits that chose each new token
-    expected = logits.log_softmax(-1).gather(1, out.sequences[0, ids.size(1):, None]).squeeze(1)
+    expected = logits.log_softmax(-1).gather(1, out.sequences[0, ids.size(1) :, None]).squeeze(1)
     torch.testing.assert_close(out.logprobs[0], expected, rtol=1e-4, atol=1e-4)
-    sampled = model.generate(ids, max_new_tokens=12, temperature=0.5, return_logprobs=True, eos_token_id=[],
-                             generator=torch.Generator().manual_seed(0))
+    sampled = model.generate(
+        ids,
+        max_new_tokens=12,
+        temperature=0.5,
+        return_logprobs=True,
+        eos_token_id=[],
+        generator=torch.Generator().manual_seed(0),
+    )
     scaled = (model(sampled.sequences).logits[0, ids.size(1) - 1 : -1] / 0.5).log_softmax(-1)
-    torch.testing.assert_close(sampled.logprobs[0], scaled.gather(1, sampled.sequences[0, ids.size(1):, None])[:, 0],
-                               rtol=1e-4, atol=1e-4)
+    torch.testing.assert_close(
+        sampled.logprobs[0], scaled.gather(1, sampled.sequences[0, ids.size(1) :, None])[:, 0], rtol=1e-4, atol=1e-4
+    )
 
 
 def test_each_row_stops_at_its_own_eos_and_is_padded(model):
@@ -99,8 +108,9 @@ def test_each_row_stops_at_its_own_eos_and_is_padded(model):
     T = ids.size(1)
     free = model.generate(ids, attention_mask=mask, max_new_tokens=30, do_sample=False, eos_token_id=[])
     eos = int(free[0, T + 3])  # row 0 makes this token at its 4th step
-    stopped = model.generate(ids, attention_mask=mask, max_new_tokens=30, do_sample=False, eos_token_id=[eos, 95],
-                             pad_token_id=94)
+    stopped = model.generate(
+        ids, attention_mask=mask, max_new_tokens=30, do_sample=False, eos_token_id=[eos, 95], pad_token_id=94
+    )
     ends = []
     for row in range(len(PROMPTS)):
         new = free[row, T:].tolist()
@@ -118,7 +128,7 @@ def test_eos_defaults_to_config_and_stops_generation():
     free = model.generate(ids, max_new_tokens=20, do_sample=False)
     model.config.eos_token_id = int(free[0, len(PROMPTS[0]) + 5])
     stopped = model.generate(ids, max_new_tokens=20, do_sample=False)
-    first = free[0, len(PROMPTS[0]):].tolist().index(model.config.eos_token_id)
+    first = free[0, len(PROMPTS[0]) :].tolist().index(model.config.eos_token_id)
     assert stopped.size(1) == len(PROMPTS[0]) + first + 1
 
 
@@ -129,8 +139,10 @@ def test_custom_stopping_criteria_and_time_limit(model):
     one = model.generate(ids, max_new_tokens=20, max_time=1e-9, eos_token_id=[])
     assert one.size(1) == 7 + 1  # one token, then the time is up
 
-    sample = lambda **kw: model.generate(ids, max_new_tokens=30, temperature=2.0, eos_token_id=[],  # noqa: E731
-                                         generator=torch.Generator().manual_seed(3), **kw)
+    def sample(**kw):
+        generator = torch.Generator().manual_seed(3)
+        return model.generate(ids, max_new_tokens=30, temperature=2.0, eos_token_id=[], generator=generator, **kw)
+
     free = sample()
     stop_token = int(free[0, 7 + 4])
     first = free[0, 7:].tolist().index(stop_token)
@@ -149,7 +161,7 @@ def test_context_limit_is_never_exceeded_silently():
     with pytest.raises(ValueError, match="truncate_prompt=True"):
         model.generate(too_long, max_new_tokens=5)
     truncated = model.generate(too_long, max_new_tokens=5, do_sample=False, truncate_prompt=True, eos_token_id=[])
-    alone = model.generate(too_long[:, -(n_ctx - 5):], max_new_tokens=5, do_sample=False, eos_token_id=[])
+    alone = model.generate(too_long[:, -(n_ctx - 5) :], max_new_tokens=5, do_sample=False, eos_token_id=[])
     assert truncated.size(1) == n_ctx and torch.equal(truncated, alone)
     with pytest.warns(UserWarning, match="at most 6 new tokens"):
         clamped = model.generate(too_long[:, : n_ctx - 6], max_new_tokens=50, do_sample=False, eos_token_id=[])
@@ -194,8 +206,15 @@ def test_a_compiled_decode_step_gives_the_same_tokens():
     ids = torch.tensor(PROMPTS[:1])
     expected = model.generate(ids, max_new_tokens=6, do_sample=False, cache="static", eos_token_id=[])
     with torch.no_grad():
-        out = generate_tokens(model, ids, max_new_tokens=6, processors=build_logits_processors(do_sample=False),
-                              do_sample=False, stopping_criteria=StoppingCriteriaList(), pad_token_id=0,
-                              kv_cache=StaticKVCache(1, ids.size(1) + 6),
-                              decode_step=torch.compile(decode_one_token, backend="eager"))
+        out = generate_tokens(
+            model,
+            ids,
+            max_new_tokens=6,
+            processors=build_logits_processors(do_sample=False),
+            do_sample=False,
+            stopping_criteria=StoppingCriteriaList(),
+            pad_token_id=0,
+            kv_cache=StaticKVCache(1, ids.size(1) + 6),
+            decode_step=torch.compile(decode_one_token, backend="eager"),
+        )
     assert torch.equal(out, expected)

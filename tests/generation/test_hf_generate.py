@@ -23,8 +23,13 @@ def models(request, tmp_path_factory):
 
 def hf_greedy(theirs, ids, mask=None, **kwargs):
     with torch.no_grad():
-        return theirs.generate(ids, attention_mask=torch.ones_like(ids) if mask is None else mask, do_sample=False,
-                               pad_token_id=PAD, **kwargs)
+        return theirs.generate(
+            ids,
+            attention_mask=torch.ones_like(ids) if mask is None else mask,
+            do_sample=False,
+            pad_token_id=PAD,
+            **kwargs,
+        )
 
 
 def test_single_prompt_matches_transformers(models):
@@ -48,7 +53,14 @@ def test_repetition_penalty_and_per_row_eos_match_transformers(models):
     free = ours.generate(ids, attention_mask=mask, max_new_tokens=30, do_sample=False, repetition_penalty=1.3)
     eos = int(free[1, ids.size(1) + 2])
     expected = hf_greedy(theirs, ids, mask, max_new_tokens=30, repetition_penalty=1.3, eos_token_id=eos)
-    ours_out = ours.generate(ids, attention_mask=mask, max_new_tokens=30, do_sample=False, repetition_penalty=1.3,
-                             eos_token_id=eos, pad_token_id=PAD)
+    ours_out = ours.generate(
+        ids,
+        attention_mask=mask,
+        max_new_tokens=30,
+        do_sample=False,
+        repetition_penalty=1.3,
+        eos_token_id=eos,
+        pad_token_id=PAD,
+    )
     assert torch.equal(ours_out, expected)
     assert (expected[1, ids.size(1) + 3 :] == PAD).all()  # row 1 stopped at its EOS and was padded

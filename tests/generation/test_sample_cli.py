@@ -19,8 +19,22 @@ def test_sample_streams_the_same_text_as_generate_text(bpe_tokenizer, tmp_path):
     model = make_model("llama", vocab_size=bpe_tokenizer.vocab_size, eos_token_id=bpe_tokenizer.eos_token_id, std=0.1)
     model.save_pretrained(model_dir)
     bpe_tokenizer.save(model_dir)
-    args = ["sample", str(model_dir), "--prompt", "The cat", "--max-new-tokens", "30", "--temperature", "0.8",
-            "--top-p", "0.9", "--seed", "1", "--device", "cpu"]
+    args = [
+        "sample",
+        str(model_dir),
+        "--prompt",
+        "The cat",
+        "--max-new-tokens",
+        "30",
+        "--temperature",
+        "0.8",
+        "--top-p",
+        "0.9",
+        "--seed",
+        "1",
+        "--device",
+        "cpu",
+    ]
     result = runner.invoke(app, args)
     assert result.exit_code == 0, result.output
     expected = generate_text(model, bpe_tokenizer, "The cat", max_new_tokens=30, temperature=0.8, top_p=0.9, seed=1)

@@ -68,8 +68,9 @@ def test_generation_stops_at_the_token_completing_a_stop_string(bpe_tokenizer, a
     # The expected stop: the first token after which the decoded new text contains the stop string.
     k = next(n for n in range(1, len(free) + 1) if stop in bpe_tokenizer.decode(free[:n]))
 
-    stopped = model.generate(ids, generator=torch.Generator().manual_seed(0), stop_strings=stop,
-                             tokenizer=bpe_tokenizer, **settings)
+    stopped = model.generate(
+        ids, generator=torch.Generator().manual_seed(0), stop_strings=stop, tokenizer=bpe_tokenizer, **settings
+    )
     assert stopped[0, T:].tolist() == free[:k]
 
     model.config.eos_token_id = None  # generate_text stops on the model's EOS; here only the stop string may stop it

@@ -46,7 +46,7 @@ def test_token_by_token_stream_never_breaks_a_character(bpe_tokenizer):
         streamer.put(torch.tensor([token]))
         so_far = "".join(streamer.pieces)
         assert "\ufffd" not in so_far
-        assert TEXT[len(bpe_tokenizer.decode(ids[:1])):].startswith(so_far)
+        assert TEXT[len(bpe_tokenizer.decode(ids[:1])) :].startswith(so_far)
     streamer.end()
     assert streamer.ended
     assert "".join(streamer.pieces) == bpe_tokenizer.decode(ids[1:])
@@ -55,10 +55,15 @@ def test_token_by_token_stream_never_breaks_a_character(bpe_tokenizer):
 def test_stdout_streamer_prints_exactly_the_generated_text(bpe_tokenizer, capsys):
     model = make_model("gpt2", vocab_size=bpe_tokenizer.vocab_size, eos_token_id=bpe_tokenizer.eos_token_id)
     prompt = torch.tensor([bpe_tokenizer.encode("The cat", add_bos=True)])
-    out = model.generate(prompt, max_new_tokens=60, temperature=1.0, streamer=TextGenStdoutStreamer(bpe_tokenizer),
-                         generator=torch.Generator().manual_seed(0))
+    out = model.generate(
+        prompt,
+        max_new_tokens=60,
+        temperature=1.0,
+        streamer=TextGenStdoutStreamer(bpe_tokenizer),
+        generator=torch.Generator().manual_seed(0),
+    )
     printed = capsys.readouterr().out
-    assert printed == bpe_tokenizer.decode(out[0, prompt.size(1):]) + "\n"
+    assert printed == bpe_tokenizer.decode(out[0, prompt.size(1) :]) + "\n"
     assert len(printed) > 20
 
 
@@ -66,8 +71,12 @@ def test_stdout_streamer_with_prompt_writes_to_a_file(bpe_tokenizer):
     model = make_model("llama", vocab_size=bpe_tokenizer.vocab_size, eos_token_id=bpe_tokenizer.eos_token_id)
     prompt = torch.tensor([bpe_tokenizer.encode("猫が 🙂")])
     sink = io.StringIO()
-    out = model.generate(prompt, max_new_tokens=40, do_sample=False,
-                         streamer=TextGenStdoutStreamer(bpe_tokenizer, skip_prompt=False, file=sink))
+    out = model.generate(
+        prompt,
+        max_new_tokens=40,
+        do_sample=False,
+        streamer=TextGenStdoutStreamer(bpe_tokenizer, skip_prompt=False, file=sink),
+    )
     assert sink.getvalue() == bpe_tokenizer.decode(out[0]) + "\n"
 
 
@@ -78,15 +87,16 @@ def test_iterator_streamer_yields_text_to_another_thread(bpe_tokenizer):
     result = {}
 
     def run():
-        result["ids"] = model.generate(prompt, max_new_tokens=50, temperature=1.2, streamer=streamer,
-                                       generator=torch.Generator().manual_seed(1))
+        result["ids"] = model.generate(
+            prompt, max_new_tokens=50, temperature=1.2, streamer=streamer, generator=torch.Generator().manual_seed(1)
+        )
 
     thread = threading.Thread(target=run)
     thread.start()
     pieces = list(streamer)
     thread.join()
     assert len(pieces) > 1
-    assert "".join(pieces) == bpe_tokenizer.decode(result["ids"][0, prompt.size(1):])
+    assert "".join(pieces) == bpe_tokenizer.decode(result["ids"][0, prompt.size(1) :])
 
 
 def test_iterator_streamer_timeout_and_batch_errors(bpe_tokenizer):

@@ -3,12 +3,22 @@
 import pytest
 import torch
 
-from ailab.models.attention import attention_mask_for, is_causal_for, position_ids_for, reference_attention, sdpa_attention
+from ailab.models.attention import (
+    attention_mask_for,
+    is_causal_for,
+    position_ids_for,
+    reference_attention,
+    sdpa_attention,
+)
 
 
 def _qkv(B=2, H=4, H_kv=4, T=5, S=5, D=8, seed=0):
     g = torch.Generator().manual_seed(seed)
-    return (torch.randn(B, H, T, D, generator=g), torch.randn(B, H_kv, S, D, generator=g), torch.randn(B, H_kv, S, D, generator=g))
+    return (
+        torch.randn(B, H, T, D, generator=g),
+        torch.randn(B, H_kv, S, D, generator=g),
+        torch.randn(B, H_kv, S, D, generator=g),
+    )
 
 
 @pytest.mark.parametrize("H_kv", [4, 2, 1])
@@ -33,7 +43,9 @@ def test_mask_combines_causality_padding_and_unwritten_slots():
     expected_full_row = torch.tensor([[1, 1, 0, 0, 0, 0], [1, 1, 1, 0, 0, 0], [1, 1, 1, 1, 0, 0]], dtype=torch.bool)
     assert torch.equal(mask[1], expected_full_row)  # key j visible iff j <= past + i; slots >= past + T never
     # row 0: padding keys 0 and 1 hidden from real queries; the padding query at slot 1 sees only itself
-    assert torch.equal(mask[0], torch.tensor([[0, 1, 0, 0, 0, 0], [0, 0, 1, 0, 0, 0], [0, 0, 1, 1, 0, 0]], dtype=torch.bool))
+    assert torch.equal(
+        mask[0], torch.tensor([[0, 1, 0, 0, 0, 0], [0, 0, 1, 0, 0, 0], [0, 0, 1, 1, 0, 0]], dtype=torch.bool)
+    )
 
 
 def test_no_mask_on_the_training_path_or_single_token_decode():

@@ -96,7 +96,9 @@ def test_unsupported_hf_models_say_what_is_unsupported():
         from_hf(transformers.LlamaForCausalLM(scaled))
     with pytest.raises(ValueError, match="attention_bias=True"):
         from_hf(transformers.LlamaForCausalLM(transformers.LlamaConfig(**base, attention_bias=True)))
-    relu = transformers.GPT2Config(vocab_size=64, n_positions=16, n_embd=32, n_layer=1, n_head=4, activation_function="relu")
+    relu = transformers.GPT2Config(
+        vocab_size=64, n_positions=16, n_embd=32, n_layer=1, n_head=4, activation_function="relu"
+    )
     with pytest.raises(ValueError, match="activation_function='relu'"):
         from_hf(transformers.GPT2LMHeadModel(relu))
     with pytest.raises(TypeError, match="got Linear"):
@@ -105,8 +107,9 @@ def test_unsupported_hf_models_say_what_is_unsupported():
 
 def test_export_with_tokenizer_and_without_a_convertible_one(tmp_path):
     tokenizer = StrippedAsciiTokenizer()
-    model = build_model("gpt2", **dict(GPT2Config.presets["tiny"], vocab_size=tokenizer.vocab_size,
-                                       eos_token_id=tokenizer.eos_token_id))
+    model = build_model(
+        "gpt2", **dict(GPT2Config.presets["tiny"], vocab_size=tokenizer.vocab_size, eos_token_id=tokenizer.eos_token_id)
+    )
     export_hf(model, tmp_path / "hf", tokenizer=tokenizer)
     hf_tokenizer = transformers.AutoTokenizer.from_pretrained(tmp_path / "hf")
     assert isinstance(hf_tokenizer, transformers.PreTrainedTokenizerFast)
@@ -126,8 +129,10 @@ def test_export_hf_command(tmp_path):
     app.command("export-hf")(export_hf_command)
     tokenizer = StrippedAsciiTokenizer()
     torch.manual_seed(3)
-    model = build_model("llama", **dict(LlamaConfig.presets["tiny"], vocab_size=tokenizer.vocab_size,
-                                        bos_token_id=None, eos_token_id=None))
+    model = build_model(
+        "llama",
+        **dict(LlamaConfig.presets["tiny"], vocab_size=tokenizer.vocab_size, bos_token_id=None, eos_token_id=None),
+    )
     model.save_pretrained(tmp_path / "model")
     tokenizer.save(tmp_path / "model")
     assert load_tokenizer(tmp_path / "model").vocab_size == tokenizer.vocab_size

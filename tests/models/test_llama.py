@@ -55,7 +55,9 @@ def test_rotary_scores_depend_only_on_relative_position():
     q, k = torch.randn(1, 1, 1, 8, generator=g), torch.randn(1, 1, 1, 8, generator=g)
 
     def score(pos_q, pos_k):
-        return (apply_rotary(q, *rotary(torch.tensor([[pos_q]]))) * apply_rotary(k, *rotary(torch.tensor([[pos_k]])))).sum()
+        return (
+            apply_rotary(q, *rotary(torch.tensor([[pos_q]]))) * apply_rotary(k, *rotary(torch.tensor([[pos_k]])))
+        ).sum()
 
     torch.testing.assert_close(score(5, 2), score(13, 10))
     assert not torch.allclose(score(5, 2), score(5, 4))
@@ -79,8 +81,10 @@ def test_initialisation_and_tying():
     assert abs(model.layers[0].self_attn.q_proj.weight.std().item() - 0.02) < 1e-3
     for proj in (model.layers[0].self_attn.o_proj, model.layers[3].mlp.down_proj):
         assert abs(proj.weight.std().item() - 0.02 / math.sqrt(8)) < 5e-4
-    assert all(p.dim() > 1 or name.endswith("layernorm.weight") or name == "norm.weight"
-               for name, p in model.named_parameters())  # no biases anywhere
+    assert all(
+        p.dim() > 1 or name.endswith("layernorm.weight") or name == "norm.weight"
+        for name, p in model.named_parameters()
+    )  # no biases anywhere
     tied = tiny(tie_embeddings=True)
     assert tied.lm_head.weight is tied.embed_tokens.weight
 

@@ -38,7 +38,9 @@ def test_save_and_load_bit_for_bit(tmp_path, arch, fields):
     assert torch.equal(same_class.eval()(x).logits, model.eval()(x).logits)
 
 
-@pytest.mark.parametrize("config", [GPT2Config.from_preset("tinystories-15m"), LlamaConfig(n_kv_heads=8, tie_embeddings=True)])
+@pytest.mark.parametrize(
+    "config", [GPT2Config.from_preset("tinystories-15m"), LlamaConfig(n_kv_heads=8, tie_embeddings=True)]
+)
 def test_config_round_trips_through_dict_and_json(config):
     d = json.loads(json.dumps(config.to_dict()))
     assert d["model_type"] == config.model_type

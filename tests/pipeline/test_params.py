@@ -28,7 +28,10 @@ def test_flat_names_every_param_with_its_section():
         ({"model": {"d_mdoel": 64}}, "model.d_mdoel: unknown key; did you mean 'd_model'?"),
         ({"modle": {}}, "modle: unknown key; did you mean 'model'?"),
         ({"model": {"d_model": 130, "n_heads": 4}}, "model.d_model (130) must be divisible by model.n_heads (4)"),
-        ({"model": {"arch": "llama", "n_heads": 4, "n_kv_heads": 3}}, "model.n_heads (4) must be divisible by model.n_kv_heads (3)"),
+        (
+            {"model": {"arch": "llama", "n_heads": 4, "n_kv_heads": 3}},
+            "model.n_heads (4) must be divisible by model.n_kv_heads (3)",
+        ),
         ({"model": {"n_kv_heads": 2}}, "model.n_kv_heads applies to arch 'llama' only"),
         ({"train": {"max_steps": "many"}}, "train.max_steps: Input should be a valid integer"),
         ({"train": {"learning_rate": -1}}, "train.learning_rate: Input should be greater than 0"),

@@ -38,7 +38,9 @@ def test_a_training_run_records_params_tags_and_curves(root):
     with stage_run("train", Params(), root, tags={"device": "cpu"}) as run:
         callback = MLflowCallback()
         for step in (10, 20):
-            callback.on_log(TrainerState(global_step=step), {"step": step, "loss": 5.0 - step / 10, "learning_rate": 1e-3})
+            callback.on_log(
+                TrainerState(global_step=step), {"step": step, "loss": 5.0 - step / 10, "learning_rate": 1e-3}
+            )
         callback.on_evaluate(TrainerState(global_step=20), {"eval_loss": 3.5})
         remember_run(root / "reports/train/mlflow_run.json", run)
 

@@ -12,9 +12,16 @@ from ailab.tokenizers import LlamaTokenizer, load_tokenizer
 from tests.tokenizers.text_samples import make_corpus, random_unicode
 
 EDGE_DOCS = [
-    " leading space", "  two leading spaces", "trailing spaces  ", "inner   runs  of spaces",
-    "line one\nline two\n", "\n\nstarts with blank lines", "tab\tseparated\tcolumns", "digits 1234567890 and 3.14",
-    "Mom said, \"Don't go!\"\n\nLily went anyway.", "rare <brackets> / slashes",
+    " leading space",
+    "  two leading spaces",
+    "trailing spaces  ",
+    "inner   runs  of spaces",
+    "line one\nline two\n",
+    "\n\nstarts with blank lines",
+    "tab\tseparated\tcolumns",
+    "digits 1234567890 and 3.14",
+    'Mom said, "Don\'t go!"\n\nLily went anyway.',
+    "rare <brackets> / slashes",
 ]
 
 

@@ -30,8 +30,7 @@ def test_events_arrive_in_order_with_their_payloads(tmp_path):
     events = Events()
     args = tiny_config(tmp_path, max_steps=4, logging_steps=2, eval_steps=4, save_steps=4)
     Trainer(tiny_model(), None, args, TokenWindows(64), TokenWindows(8, seed=1), callbacks=[events]).train()
-    assert events.seen == [("begin", 0), ("log", 2), ("log", 4), ("evaluate", 4), ("save", "checkpoint-4"),
-                           ("end", 4)]
+    assert events.seen == [("begin", 0), ("log", 2), ("log", 4), ("evaluate", 4), ("save", "checkpoint-4"), ("end", 4)]
 
 
 def test_logs_hold_the_documented_keys_and_the_mean_loss_since_the_last_log(tmp_path):
@@ -41,11 +40,21 @@ def test_logs_hold_the_documented_keys_and_the_mean_loss_since_the_last_log(tmp_
         def on_log(self, state, logs):
             rows.append(logs)
 
-    Trainer(tiny_model(), None, tiny_config(tmp_path / "a", max_steps=4, logging_steps=2), TokenWindows(64),
-            callbacks=[Keep()]).train()
+    Trainer(
+        tiny_model(),
+        None,
+        tiny_config(tmp_path / "a", max_steps=4, logging_steps=2),
+        TokenWindows(64),
+        callbacks=[Keep()],
+    ).train()
     per_step = []
-    Trainer(tiny_model(), None, tiny_config(tmp_path / "b", max_steps=4, logging_steps=1), TokenWindows(64),
-            callbacks=[Keep()]).train()
+    Trainer(
+        tiny_model(),
+        None,
+        tiny_config(tmp_path / "b", max_steps=4, logging_steps=1),
+        TokenWindows(64),
+        callbacks=[Keep()],
+    ).train()
     per_step, rows = rows[2:], rows[:2]
     assert set(rows[0]) == {"step", "epoch", "loss", "learning_rate", "grad_norm", "tokens_per_second"}
     assert rows[0]["loss"] == (per_step[0]["loss"] + per_step[1]["loss"]) / 2
@@ -56,8 +65,9 @@ def test_logs_hold_the_documented_keys_and_the_mean_loss_since_the_last_log(tmp_
 def test_progress_prints_plain_lines_when_not_a_terminal(tmp_path):
     stream = io.StringIO()  # isatty() is False: no animated bar
     args = tiny_config(tmp_path, max_steps=4, logging_steps=2, eval_steps=4)
-    Trainer(tiny_model(), None, args, TokenWindows(64), TokenWindows(8, seed=1),
-            callbacks=[ProgressCallback(stream)]).train()
+    Trainer(
+        tiny_model(), None, args, TokenWindows(64), TokenWindows(8, seed=1), callbacks=[ProgressCallback(stream)]
+    ).train()
     lines = stream.getvalue().splitlines()
     assert len(lines) == 3
     assert lines[0].startswith("step 2/4 | loss ") and "tok/s | eta " in lines[0]
@@ -79,7 +89,12 @@ class FakeTerminal(io.StringIO):
 
 def test_progress_draws_a_bar_on_a_terminal(tmp_path):
     stream = FakeTerminal()
-    Trainer(tiny_model(), None, tiny_config(tmp_path, max_steps=4, logging_steps=2), TokenWindows(64),
-            callbacks=[ProgressCallback(stream)]).train()
+    Trainer(
+        tiny_model(),
+        None,
+        tiny_config(tmp_path, max_steps=4, logging_steps=2),
+        TokenWindows(64),
+        callbacks=[ProgressCallback(stream)],
+    ).train()
     final = stream.getvalue().split("\r")[-1]
     assert "4/4" in final and "loss=" in final and "tok_s=" in final

@@ -11,13 +11,31 @@ from tests.trainers.subprocess_env import run_tiny_training
 @pytest.mark.slow
 def test_two_process_run_resumed_from_a_checkpoint_repeats_the_straight_run_bit_for_bit(tmp_path):
     common = ["--max-steps", 6, "--save-steps", 3, "--dropout", 0.1, "--batch-size", 4]
-    straight = run_tiny_training("--output-dir", tmp_path / "straight", *common, "--losses-file",
-                                 tmp_path / "straight.json", "--final-dir", tmp_path / "straight_final",
-                                 nproc=2, timeout=240)
+    straight = run_tiny_training(
+        "--output-dir",
+        tmp_path / "straight",
+        *common,
+        "--losses-file",
+        tmp_path / "straight.json",
+        "--final-dir",
+        tmp_path / "straight_final",
+        nproc=2,
+        timeout=240,
+    )
     assert straight.returncode == 0, straight.stderr[-3000:]
-    resumed = run_tiny_training("--output-dir", tmp_path / "resumed", *common, "--resume",
-                                tmp_path / "straight" / "checkpoint-3", "--losses-file", tmp_path / "resumed.json",
-                                "--final-dir", tmp_path / "resumed_final", nproc=2, timeout=240)
+    resumed = run_tiny_training(
+        "--output-dir",
+        tmp_path / "resumed",
+        *common,
+        "--resume",
+        tmp_path / "straight" / "checkpoint-3",
+        "--losses-file",
+        tmp_path / "resumed.json",
+        "--final-dir",
+        tmp_path / "resumed_final",
+        nproc=2,
+        timeout=240,
+    )
     assert resumed.returncode == 0, resumed.stderr[-3000:]
 
     straight_losses = json.loads((tmp_path / "straight.json").read_text())

@@ -12,8 +12,18 @@ from tests.trainers.tiny_training import RecordLosses, TokenWindows, tiny_config
 
 def test_sigterm_saves_a_checkpoint_and_says_how_to_resume(tmp_path):
     out = tmp_path / "run"
-    result = run_tiny_training("--output-dir", out, "--max-steps", 8, "--dropout", 0.1, "--term-at-step", 3,
-                               "--losses-file", tmp_path / "losses.json")
+    result = run_tiny_training(
+        "--output-dir",
+        out,
+        "--max-steps",
+        8,
+        "--dropout",
+        0.1,
+        "--term-at-step",
+        3,
+        "--losses-file",
+        tmp_path / "losses.json",
+    )
     assert result.returncode == 128 + signal.SIGTERM, result.stderr
     # the signal lands as step 3 ends: step 3 is saved and no further step runs
     assert sorted(p.name for p in out.iterdir()) == ["checkpoint-3"]
@@ -21,8 +31,9 @@ def test_sigterm_saves_a_checkpoint_and_says_how_to_resume(tmp_path):
     assert "checkpoint saved to" in result.stderr and "resume_from_checkpoint='latest'" in result.stderr
 
     recorder = RecordLosses()
-    trainer = Trainer(tiny_model(dropout=0.1), None, tiny_config(out, max_steps=8), TokenWindows(64),
-                      callbacks=[recorder])
+    trainer = Trainer(
+        tiny_model(dropout=0.1), None, tiny_config(out, max_steps=8), TokenWindows(64), callbacks=[recorder]
+    )
     trainer.train(resume_from_checkpoint="latest")
     assert sorted(recorder.losses) == [4, 5, 6, 7, 8]
     saved = GPT2Model.from_pretrained(out / "checkpoint-3")
@@ -35,8 +46,13 @@ def test_ctrl_c_in_process_raises_training_interrupted_and_restores_the_handlers
     from tests.trainers.tiny_training import SignalAtStep
 
     handler_before = signal.getsignal(signal.SIGINT)
-    trainer = Trainer(tiny_model(), None, tiny_config(tmp_path, max_steps=8), TokenWindows(64),
-                      callbacks=[SignalAtStep(2, signal.SIGINT)])
+    trainer = Trainer(
+        tiny_model(),
+        None,
+        tiny_config(tmp_path, max_steps=8),
+        TokenWindows(64),
+        callbacks=[SignalAtStep(2, signal.SIGINT)],
+    )
     try:
         trainer.train()
     except TrainingInterrupted as stop:

@@ -51,16 +51,22 @@ def assert_same_weights_but_key_bias(a, b):
         q = a.state_dict()[name]
         if name.endswith("attn.c_attn.bias"):
             d = p.shape[0] // 3
-            p, q = torch.cat([p[:d], p[2 * d:]]), torch.cat([q[:d], q[2 * d:]])
+            p, q = torch.cat([p[:d], p[2 * d :]]), torch.cat([q[:d], q[2 * d :]])
         torch.testing.assert_close(q, p, rtol=1e-4, atol=1e-6, msg=name)
 
 
 def test_accumulating_two_batches_of_4_equals_one_batch_of_8(tmp_path):
     dataset, rec_a, rec_b = TokenWindows(64), RecordLosses(), RecordLosses()
-    accumulated = Trainer(tiny_model(), None, constant_lr(tmp_path / "a", max_steps=3, train_batch_size=4,
-                                                          gradient_accumulation_steps=2), dataset, callbacks=[rec_a])
-    big_batch = Trainer(tiny_model(), None, constant_lr(tmp_path / "b", max_steps=3, train_batch_size=8),
-                        dataset, callbacks=[rec_b])
+    accumulated = Trainer(
+        tiny_model(),
+        None,
+        constant_lr(tmp_path / "a", max_steps=3, train_batch_size=4, gradient_accumulation_steps=2),
+        dataset,
+        callbacks=[rec_a],
+    )
+    big_batch = Trainer(
+        tiny_model(), None, constant_lr(tmp_path / "b", max_steps=3, train_batch_size=8), dataset, callbacks=[rec_b]
+    )
     accumulated.train()
     big_batch.train()
     assert list(rec_a.losses.values()) == pytest.approx(list(rec_b.losses.values()), rel=1e-5)
@@ -86,8 +92,9 @@ def test_fp16_autocast_with_grad_scaler_on_cpu_skips_overflowing_steps(tmp_path)
 
 
 def test_fp16_scaler_updates_weights_with_a_sane_scale(tmp_path):
-    trainer = Trainer(tiny_model(), None, constant_lr(tmp_path, max_steps=2, mixed_precision="fp16"),
-                      TokenWindows(64), callbacks=[])
+    trainer = Trainer(
+        tiny_model(), None, constant_lr(tmp_path, max_steps=2, mixed_precision="fp16"), TokenWindows(64), callbacks=[]
+    )
     before = trainer.model.h[0].mlp.c_fc.weight.detach().clone()
     trainer.train()
     assert trainer.scaler.get_scale() == 2.0**16  # default init scale, no overflow
@@ -106,8 +113,9 @@ class PoisonAtStep(TrainerCallback):
 
 def test_non_finite_loss_names_the_step_and_the_last_good_checkpoint(tmp_path):
     ref = []
-    trainer = Trainer(tiny_model(), None, tiny_config(tmp_path, save_steps=2), TokenWindows(64),
-                      callbacks=[PoisonAtStep(ref, 3)])
+    trainer = Trainer(
+        tiny_model(), None, tiny_config(tmp_path, save_steps=2), TokenWindows(64), callbacks=[PoisonAtStep(ref, 3)]
+    )
     ref.append(trainer)
     with pytest.raises(NonFiniteLossError, match=r"loss is nan at step 4; last good checkpoint: .*checkpoint-2"):
         trainer.train()
@@ -129,17 +137,22 @@ def test_evaluation_tracks_best_and_last_and_matches_a_manual_mean(tmp_path):
     assert out["best_eval_loss"] == min(loss for _, loss, _ in evals) == evals[-1][2]
     trainer.model.eval()
     with torch.no_grad():
-        losses = [trainer.model(eval_set.data[i:i + 4], labels=eval_set.data[i:i + 4]).loss for i in (0, 4)]
+        losses = [trainer.model(eval_set.data[i : i + 4], labels=eval_set.data[i : i + 4]).loss for i in (0, 4)]
     assert trainer.evaluate()["eval_loss"] == pytest.approx(torch.stack(losses).mean().item(), rel=1e-6)
     assert trainer.model.training is False  # evaluate() restores the mode it found
 
 
 def test_resume_refuses_changed_settings_and_names_them(tmp_path):
-    Trainer(tiny_model(), None, tiny_config(tmp_path, max_steps=4, save_steps=2), TokenWindows(64),
-            callbacks=[]).train()
-    changed = Trainer(tiny_model(dropout=0.1), None,
-                      tiny_config(tmp_path, max_steps=4, save_steps=2, learning_rate=1e-2, train_batch_size=8),
-                      TokenWindows(64), callbacks=[])
+    Trainer(
+        tiny_model(), None, tiny_config(tmp_path, max_steps=4, save_steps=2), TokenWindows(64), callbacks=[]
+    ).train()
+    changed = Trainer(
+        tiny_model(dropout=0.1),
+        None,
+        tiny_config(tmp_path, max_steps=4, save_steps=2, learning_rate=1e-2, train_batch_size=8),
+        TokenWindows(64),
+        callbacks=[],
+    )
     with pytest.raises(ValueError) as error:
         changed.train(resume_from_checkpoint="latest")
     message = str(error.value)
@@ -169,8 +182,13 @@ def test_checkpoint_contents_pruning_and_final_save(tmp_path):
     assert sorted(p.name for p in tmp_path.glob("checkpoint-*")) == ["checkpoint-4", "checkpoint-6"]
     assert not list(tmp_path.glob(".*"))  # no temporary folders left behind
     ckpt = tmp_path / "checkpoint-6"
-    assert {p.name for p in ckpt.iterdir()} == {"config.json", "model.safetensors", "training_state.pt",
-                                                "trainer_state.json", "ailab_tokenizer.json"}
+    assert {p.name for p in ckpt.iterdir()} == {
+        "config.json",
+        "model.safetensors",
+        "training_state.pt",
+        "trainer_state.json",
+        "ailab_tokenizer.json",
+    }
     meta = json.loads((ckpt / "trainer_state.json").read_text())
     assert meta["step"] == 6 and meta["training_config"]["save_total_limit"] == 2
     assert len(meta["resume_config_fingerprint"]) == 64
@@ -185,8 +203,13 @@ def test_checkpoint_contents_pruning_and_final_save(tmp_path):
 
 
 def test_epochs_derive_max_steps_and_warmup_must_fit(tmp_path):
-    trainer = Trainer(tiny_model(), None, tiny_config(tmp_path, max_steps=None, num_train_epochs=2,
-                                                      gradient_accumulation_steps=2), TokenWindows(64), callbacks=[])
+    trainer = Trainer(
+        tiny_model(),
+        None,
+        tiny_config(tmp_path, max_steps=None, num_train_epochs=2, gradient_accumulation_steps=2),
+        TokenWindows(64),
+        callbacks=[],
+    )
     assert trainer.max_steps == 2 * 64 // (4 * 2)
     with pytest.raises(ValueError, match=r"warmup_steps \(8\) must be smaller"):
         Trainer(tiny_model(), None, tiny_config(tmp_path, warmup_steps=8), TokenWindows(64), callbacks=[])
@@ -207,8 +230,9 @@ def test_csv_logger_keeps_one_row_per_step_and_drops_rows_past_the_resumed_step(
     assert [r["eval_loss"] != "" for r in straight] == [False, False, True, False, False, True]
 
     logger = CsvLoggerCallback(plots)
-    Trainer(tiny_model(), None, args, TokenWindows(64), eval_set,
-            callbacks=[logger]).train(resume_from_checkpoint=tmp_path / "checkpoint-2")
+    Trainer(tiny_model(), None, args, TokenWindows(64), eval_set, callbacks=[logger]).train(
+        resume_from_checkpoint=tmp_path / "checkpoint-2"
+    )
     resumed = list(csv.DictReader(plots.open()))
     assert [r["step"] for r in resumed] == [r["step"] for r in straight]
     assert [(r["loss"], r["eval_loss"]) for r in resumed] == [(r["loss"], r["eval_loss"]) for r in straight]
@@ -217,8 +241,9 @@ def test_csv_logger_keeps_one_row_per_step_and_drops_rows_past_the_resumed_step(
 
 
 def test_a_crash_mid_save_leaves_earlier_checkpoints_and_no_partial_folder(tmp_path):
-    trainer = Trainer(tiny_model(), None, tiny_config(tmp_path, max_steps=4, save_steps=2), TokenWindows(64),
-                      callbacks=[])
+    trainer = Trainer(
+        tiny_model(), None, tiny_config(tmp_path, max_steps=4, save_steps=2), TokenWindows(64), callbacks=[]
+    )
     real_save = trainer.model.save_pretrained
     calls = []
 

@@ -1,7 +1,7 @@
 """A tiny, fully seeded GPT-2 training run, importable by the tests and runnable as a script (subprocess, torchrun).
 
-    python tests/trainers/tiny_training.py --output-dir DIR --max-steps 8 [--kill-at-step K] [--term-at-step K]
-        [--resume latest] [--dropout 0.1] [--batch-size 4] [--accum 1] [--losses-file F]
+python tests/trainers/tiny_training.py --output-dir DIR --max-steps 8 [--kill-at-step K] [--term-at-step K]
+    [--resume latest] [--dropout 0.1] [--batch-size 4] [--accum 1] [--losses-file F]
 """
 
 from __future__ import annotations
@@ -40,14 +40,23 @@ class TokenWindows(torch.utils.data.Dataset):
 
 def tiny_model(dropout: float = 0.0, seed: int = 0) -> GPT2Model:
     torch.manual_seed(seed)
-    config = GPT2Config(vocab_size=VOCAB, n_ctx=32, n_layers=2, d_model=32, n_heads=2, d_ff=64, dropout=dropout,
-                        eos_token_id=0)
+    config = GPT2Config(
+        vocab_size=VOCAB, n_ctx=32, n_layers=2, d_model=32, n_heads=2, d_ff=64, dropout=dropout, eos_token_id=0
+    )
     return GPT2Model(config)
 
 
 def tiny_config(output_dir: str | Path, **overrides) -> TrainingConfig:
-    fields = dict(output_dir=str(output_dir), max_steps=8, learning_rate=3e-3, warmup_steps=2, train_batch_size=4,
-                  logging_steps=1, device="cpu", seed=0)
+    fields = dict(
+        output_dir=str(output_dir),
+        max_steps=8,
+        learning_rate=3e-3,
+        warmup_steps=2,
+        train_batch_size=4,
+        logging_steps=1,
+        device="cpu",
+        seed=0,
+    )
     fields.update(overrides)
     return TrainingConfig(**fields)
 
@@ -98,8 +107,13 @@ def main() -> int:
         callbacks.append(SignalAtStep(a.kill_at_step, signal.SIGKILL))
     if a.term_at_step is not None:
         callbacks.append(SignalAtStep(a.term_at_step, signal.SIGTERM))
-    args = tiny_config(a.output_dir, max_steps=a.max_steps, save_steps=a.save_steps, train_batch_size=a.batch_size,
-                       gradient_accumulation_steps=a.accum)
+    args = tiny_config(
+        a.output_dir,
+        max_steps=a.max_steps,
+        save_steps=a.save_steps,
+        train_batch_size=a.batch_size,
+        gradient_accumulation_steps=a.accum,
+    )
     trainer = Trainer(tiny_model(a.dropout), None, args, TokenWindows(64), callbacks=callbacks)
     try:
         trainer.train(resume_from_checkpoint=a.resume)
