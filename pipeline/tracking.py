@@ -2,7 +2,8 @@
 
 The training run is the one users compare in `mlflow ui`: `train` creates it with every pipeline param,
 `evaluate` and `generate` log their metrics and samples into it (its id is kept in `reports/train/mlflow_run.json`).
-The tokenizer and data stages log runs of their own.
+The tokenizer and data stages log runs of their own. mlflow is imported when a run starts, not with this module, so
+the commands that never track (`ailab --help`, `ailab sample`) start seconds sooner.
 """
 
 from __future__ import annotations
@@ -13,14 +14,14 @@ import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
-
-import mlflow
-from mlflow.exceptions import MlflowException
+from typing import TYPE_CHECKING, Any
 
 from ailab.io import atomic_write_json
 from ailab.trainers import TrainerCallback
 from pipeline.params import Params
+
+if TYPE_CHECKING:
+    import mlflow
 
 DEFAULT_EXPERIMENT = "ailab"
 
@@ -54,6 +55,8 @@ def git_state(root: Path) -> tuple[str, bool | None]:
 
 
 def _use_store(root: Path) -> str:
+    import mlflow
+
     mlflow.set_tracking_uri(tracking_uri(root))
     name = experiment_name()
     experiment = mlflow.get_experiment_by_name(name)
@@ -77,6 +80,9 @@ def stage_run(
 
     A new run records the params of `sections` (all sections when None), flattened as `section.key`.
     """
+    import mlflow
+    from mlflow.exceptions import MlflowException
+
     experiment_id = _use_store(root)
     commit, dirty = git_state(root)
     if run_id is not None:
@@ -103,7 +109,7 @@ def stage_run(
             flat = params.flat()
             if sections is not None:
                 flat = {k: v for k, v in flat.items() if k.split(".", 1)[0] in sections}
-            mlflow.log_params({k: _param_value(v) for k, v in flat.items()})
+            log_params(flat)
         yield run
 
 
@@ -114,6 +120,8 @@ def _param_value(value: Any) -> str:
 
 def log_flat_metrics(metrics: dict[str, Any], prefix: str = "", step: int | None = None) -> None:
     """Log every numeric leaf of a (nested) dict as an MLflow metric named `prefix + dotted.key`."""
+    import mlflow
+
     flat: dict[str, float] = {}
     stack: list[tuple[str, Any]] = list(metrics.items())
     while stack:
@@ -124,6 +132,23 @@ def log_flat_metrics(metrics: dict[str, Any], prefix: str = "", step: int | None
             flat[f"{prefix}{key}"] = float(value)
     if flat:
         mlflow.log_metrics(flat, step=step)
+
+
+def log_params(params: dict[str, Any]) -> None:
+    """Record extra params (e.g. counts only known once the model exists) in the active run."""
+    import mlflow
+
+    mlflow.log_params({k: _param_value(v) for k, v in params.items()})
+
+
+def log_artifacts(path: Path, artifact_path: str) -> None:
+    """Upload a file or a whole directory into the active run under `artifact_path`."""
+    import mlflow
+
+    if Path(path).is_dir():
+        mlflow.log_artifacts(str(path), artifact_path=artifact_path)
+    else:
+        mlflow.log_artifact(str(path), artifact_path=artifact_path)
 
 
 def remember_run(path: Path, run: mlflow.ActiveRun) -> None:
@@ -155,4 +180,4 @@ class MLflowCallback(TrainerCallback):
 
     def on_save(self, state: Any, checkpoint_dir: Path) -> None:
         if self.log_checkpoints:
-            mlflow.log_artifacts(str(checkpoint_dir), artifact_path=f"checkpoints/{Path(checkpoint_dir).name}")
+            log_artifacts(checkpoint_dir, f"checkpoints/{Path(checkpoint_dir).name}")

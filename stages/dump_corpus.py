@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import mlflow
 import typer
 
 from ailab.datasets import write_corpus_report
 from ailab.tokenizers import load_tokenizer
 from pipeline.params import load_params
 from pipeline.paths import PipelinePaths
-from pipeline.tracking import log_flat_metrics, stage_run
+from pipeline.tracking import log_artifacts, log_flat_metrics, stage_run
 from stages.options import ParamsOption, reports_errors
 
 
@@ -33,7 +32,7 @@ def main(params: ParamsOption = Path("params.yaml")) -> None:
     )
     with stage_run("dump_corpus", config, paths.root, sections=("corpus",)):
         log_flat_metrics({k: v for k, v in stats.items() if isinstance(v, (int, float, dict))})
-        mlflow.log_artifacts(str(paths.corpus_report_dir), artifact_path="corpus")
+        log_artifacts(paths.corpus_report_dir, "corpus")
     typer.echo(f"corpus report -> {paths.corpus_report_dir}")
 
 

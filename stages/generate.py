@@ -6,7 +6,6 @@ import json
 from pathlib import Path
 from typing import Any
 
-import mlflow
 import typer
 
 from ailab.device import resolve_device
@@ -16,7 +15,7 @@ from ailab.models import from_pretrained
 from ailab.tokenizers import load_tokenizer
 from pipeline.params import GenerateParams, load_params
 from pipeline.paths import PipelinePaths
-from pipeline.tracking import recall_run, stage_run
+from pipeline.tracking import log_artifacts, recall_run, stage_run
 from stages.options import DeviceOption, ParamsOption, reports_errors
 
 
@@ -69,7 +68,7 @@ def main(params: ParamsOption = Path("params.yaml"), device: DeviceOption = "aut
         (tmp / "samples.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
         (tmp / "samples.md").write_text(samples_markdown(records), encoding="utf-8")
     with stage_run("generate", config, paths.root, run_id=recall_run(paths.train_run), sections=("generate",)):
-        mlflow.log_artifacts(str(paths.samples_dir), artifact_path="samples")
+        log_artifacts(paths.samples_dir, "samples")
     typer.echo(f"{len(records)} samples -> {paths.samples_dir}")
     typer.echo(f"\n{records[0]['prompt']}{records[0]['text']}")
 

@@ -13,7 +13,6 @@ import sys
 from pathlib import Path
 from typing import Annotated
 
-import mlflow
 import torch
 import typer
 
@@ -25,7 +24,15 @@ from ailab.trainers.checkpoint import latest_checkpoint, load_metadata
 from ailab.trainers.distributed import teardown_distributed
 from pipeline.params import Params, load_params
 from pipeline.paths import PipelinePaths
-from pipeline.tracking import MLflowCallback, log_flat_metrics, recall_run, remember_run, stage_run
+from pipeline.tracking import (
+    MLflowCallback,
+    log_artifacts,
+    log_flat_metrics,
+    log_params,
+    recall_run,
+    remember_run,
+    stage_run,
+)
 from stages.options import DeviceOption, ParamsOption, reports_errors
 
 
@@ -135,12 +142,12 @@ def train_tracked(trainer: Trainer, config: Params, paths: PipelinePaths) -> Non
         remember_run(paths.train_run, run)
         if resume_from is not None:
             typer.echo(f"resuming from {resume_from}")
-        mlflow.log_params({"model.num_parameters": model.num_parameters(), "model.vocab_size": model.config.vocab_size})
+        log_params({"model.num_parameters": model.num_parameters(), "model.vocab_size": model.config.vocab_size})
         result = trainer.train(resume_from_checkpoint="latest")
         trainer.save_model(paths.model_dir)
         log_flat_metrics({f"final_{k}": v for k, v in result.items() if v is not None})
-        mlflow.log_artifacts(str(paths.model_dir), artifact_path="model")
-        mlflow.log_artifact(str(paths.training_curves), artifact_path="curves")
+        log_artifacts(paths.model_dir, "model")
+        log_artifacts(paths.training_curves, "curves")
     typer.echo(f"trained {result['global_step']} steps in {result['train_runtime_s']:.0f}s -> {paths.model_dir}")
 
 
