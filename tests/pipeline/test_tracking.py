@@ -89,3 +89,17 @@ def test_dirty_tree_is_flagged(tmp_path):
     assert git_state(repo)[1] is False
     (repo / "params.yaml").write_text("train: {}\n")
     assert git_state(repo)[1] is True
+
+
+def test_periodic_checkpoints_are_uploaded_only_when_asked(root, tmp_path):
+    for step in (3, 5):
+        (tmp_path / f"checkpoint-{step}").mkdir()
+        (tmp_path / f"checkpoint-{step}" / "model.safetensors").write_bytes(b"weights")
+    with stage_run("train", Params(), root) as run:
+        MLflowCallback(log_checkpoints=False).on_save(TrainerState(global_step=3), tmp_path / "checkpoint-3")
+        MLflowCallback(log_checkpoints=True).on_save(TrainerState(global_step=5), tmp_path / "checkpoint-5")
+    client = client_for(root)
+    assert [a.path for a in client.list_artifacts(run.info.run_id, "checkpoints")] == ["checkpoints/checkpoint-5"]
+    assert [a.path for a in client.list_artifacts(run.info.run_id, "checkpoints/checkpoint-5")] == [
+        "checkpoints/checkpoint-5/model.safetensors"
+    ]
