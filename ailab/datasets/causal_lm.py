@@ -29,7 +29,7 @@ import torch
 from torch.utils.data import Dataset, IterableDataset, get_worker_info
 
 from ailab.datasets.packing import portable_tokenizer, restore_tokenizer
-from ailab.datasets.windows import check_window, num_windows
+from ailab.datasets.windows import check_window, num_windows, window_example
 
 IGNORE_INDEX = -100
 """Label of padding positions: ignored by the model's cross-entropy (the PyTorch / transformers convention)."""
@@ -196,14 +196,12 @@ class CausalLmDataset(Dataset):
         return self._len
 
     def __getitem__(self, index: int) -> dict[str, torch.Tensor]:
+        if self.packed:
+            return window_example(self.tokens, index, self._len, self.packed_length, self.packing_stride)
         if index < 0:
             index += self._len
         if not 0 <= index < self._len:
             raise IndexError(f"example {index} out of range: this dataset has {self._len} examples")
-        if self.packed:
-            start = index * self.packing_stride
-            x = torch.from_numpy(self.tokens[start : start + self.packed_length].copy())
-            return {"input_ids": x, "labels": x.clone()}
         ids = self.tokens[self.offsets[index] : self.offsets[index + 1]]
         return unpacked_example(ids, self.packed_length, self.pad_token_id, self.truncation, index)
 

@@ -35,6 +35,17 @@ def check_window(window: int, stride: int | None) -> int:
     return stride
 
 
+def window_example(tokens: np.ndarray, index: int, count: int, window: int, stride: int) -> dict[str, torch.Tensor]:
+    """Window `index` of `count` (negative counts from the end): tokens[index*stride : +window] as ids and labels."""
+    if index < 0:
+        index += count
+    if not 0 <= index < count:
+        raise IndexError(f"window {index} out of range: this dataset has {count} windows")
+    start = index * stride
+    x = torch.from_numpy(tokens[start : start + window].astype(np.int64))  # copies just this slice
+    return {"input_ids": x, "labels": x.clone()}
+
+
 class PackedWindowDataset(Dataset):
     """Map-style dataset of `{"input_ids", "labels"}` LongTensor windows over a packed token file."""
 
@@ -53,13 +64,7 @@ class PackedWindowDataset(Dataset):
         return self._len
 
     def __getitem__(self, index: int) -> dict[str, torch.Tensor]:
-        if index < 0:
-            index += self._len
-        if not 0 <= index < self._len:
-            raise IndexError(f"window {index} out of range: this dataset has {self._len} windows")
-        start = index * self.stride
-        x = torch.from_numpy(self.packed.tokens[start : start + self.window].astype(np.int64))
-        return {"input_ids": x, "labels": x.clone()}
+        return window_example(self.packed.tokens, index, self._len, self.window, self.stride)
 
     def __repr__(self) -> str:
         return f"PackedWindowDataset({self.packed!r}, window={self.window}, stride={self.stride}, windows={self._len})"
