@@ -280,6 +280,14 @@ def _first_record_fields(ds: Any) -> list[str] | None:
     raise ValueError(f"corpus {ds} holds no records")
 
 
+def _not_utf8(error: UnicodeDecodeError, file: Path, where: str) -> UnicodeDecodeError:
+    """The same decoding error, its message naming the file, where in it, and the fix."""
+    message = (
+        f"{error.reason} in {file} {where}: the corpus must be UTF-8 (re-encode it, e.g. `iconv -f latin1 -t utf-8`)"
+    )
+    return UnicodeDecodeError(error.encoding, error.object, error.start, error.end, message)
+
+
 def read_separated_text(files: Iterable[Path], separator: str) -> Iterator[str]:
     """Documents of .txt files where a line holding only `separator` (and whitespace) ends each document; streamed.
 
@@ -295,14 +303,7 @@ def read_separated_text(files: Iterable[Path], separator: str) -> Iterator[str]:
                 try:
                     line = raw.decode("utf-8")
                 except UnicodeDecodeError as e:
-                    raise UnicodeDecodeError(
-                        e.encoding,
-                        e.object,
-                        e.start,
-                        e.end,
-                        f"{e.reason} in {file} at byte offset {offset + e.start}: the corpus must be UTF-8 "
-                        "(re-encode it, e.g. `iconv -f latin1 -t utf-8`)",
-                    ) from None
+                    raise _not_utf8(e, file, f"at byte offset {offset + e.start}") from None
                 offset += len(raw)
                 if raw.strip() == sep:
                     doc = "".join(lines).strip()
@@ -328,17 +329,9 @@ def check_utf8(file: Path, block_size: int = 1 << 20) -> None:
             try:
                 decoder.decode(block)
             except UnicodeDecodeError as e:
-                raise UnicodeDecodeError(
-                    e.encoding,
-                    e.object,
-                    e.start,
-                    e.end,
-                    f"{e.reason} in {file} at byte offset {offset - pending + e.start}: the corpus must be UTF-8",
-                ) from None
+                raise _not_utf8(e, file, f"at byte offset {offset - pending + e.start}") from None
             offset += len(block)
         try:
             decoder.decode(b"", final=True)
         except UnicodeDecodeError as e:
-            raise UnicodeDecodeError(
-                e.encoding, e.object, e.start, e.end, f"{e.reason} in {file}: the file ends inside a UTF-8 character"
-            ) from None
+            raise _not_utf8(e, file, "at its end, inside a UTF-8 character") from None
