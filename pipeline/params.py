@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 if TYPE_CHECKING:
     from ailab.datasets import CorpusSpec
+    from ailab.trainers import TrainingConfig
 
 
 class ParamsError(ValueError):
@@ -148,16 +149,13 @@ class ModelParams(Section):
             n_layers=self.n_layers,
             d_model=self.d_model,
             n_heads=self.n_heads,
+            d_ff=self.d_ff,  # None: the model config derives the architecture's default
             dropout=self.dropout,
             bos_token_id=bos_token_id,
             eos_token_id=eos_token_id,
         )
-        if self.arch == "gpt2":
-            fields["d_ff"] = self.d_ff if self.d_ff is not None else 4 * self.d_model
-        else:
-            fields.update(
-                n_kv_heads=self.n_kv_heads, d_ff=self.d_ff, multiple_of=self.multiple_of, rope_theta=self.rope_theta
-            )
+        if self.arch == "llama":
+            fields.update(n_kv_heads=self.n_kv_heads, multiple_of=self.multiple_of, rope_theta=self.rope_theta)
         if self.tie_embeddings is not None:
             fields["tie_embeddings"] = self.tie_embeddings
         return fields
@@ -221,6 +219,33 @@ class TrainParams(Section):
                 f"train.warmup_steps ({self.warmup_steps}) must be smaller than train.max_steps ({self.max_steps})"
             )
         return self
+
+    def training_config(self, output_dir: Path, device: str) -> TrainingConfig:
+        """The library's `TrainingConfig` for these params (checkpoints in `output_dir`, on `device`)."""
+        from ailab.trainers import TrainingConfig
+
+        return TrainingConfig(
+            output_dir=str(output_dir),
+            max_steps=self.max_steps,
+            learning_rate=self.learning_rate,
+            min_learning_rate=self.min_learning_rate,
+            warmup_steps=self.warmup_steps,
+            lr_scheduler=self.lr_scheduler,
+            weight_decay=self.weight_decay,
+            adam_betas=(self.adam_beta1, self.adam_beta2),
+            max_grad_norm=self.max_grad_norm or 0.0,
+            train_batch_size=self.batch_size,
+            gradient_accumulation_steps=self.gradient_accumulation_steps,
+            eval_steps=self.eval_steps,
+            eval_batches=self.eval_batches,
+            save_steps=self.save_steps,
+            save_total_limit=self.save_total_limit,
+            logging_steps=self.logging_steps,
+            mixed_precision=self.mixed_precision,
+            compile=self.compile,
+            seed=self.seed,
+            device=device,
+        )
 
 
 class EvalParams(Section):

@@ -19,7 +19,7 @@ import typer
 from ailab.datasets import PackedTokens, PackedWindowDataset
 from ailab.models import build_model
 from ailab.tokenizers import load_tokenizer
-from ailab.trainers import CsvLoggerCallback, ProgressCallback, Trainer, TrainingConfig, TrainingInterrupted
+from ailab.trainers import CsvLoggerCallback, ProgressCallback, Trainer, TrainingInterrupted
 from ailab.trainers.checkpoint import latest_checkpoint, load_metadata
 from ailab.trainers.distributed import teardown_distributed
 from pipeline.params import Params, load_params
@@ -34,33 +34,6 @@ from pipeline.tracking import (
     stage_run,
 )
 from stages.options import DeviceOption, ParamsOption, reports_errors
-
-
-def training_config(config: Params, output_dir: Path, device: str) -> TrainingConfig:
-    """The library's TrainingConfig for the `train` params section."""
-    t = config.train
-    return TrainingConfig(
-        output_dir=str(output_dir),
-        max_steps=t.max_steps,
-        learning_rate=t.learning_rate,
-        min_learning_rate=t.min_learning_rate,
-        warmup_steps=t.warmup_steps,
-        lr_scheduler=t.lr_scheduler,
-        weight_decay=t.weight_decay,
-        adam_betas=(t.adam_beta1, t.adam_beta2),
-        max_grad_norm=t.max_grad_norm or 0.0,
-        train_batch_size=t.batch_size,
-        gradient_accumulation_steps=t.gradient_accumulation_steps,
-        eval_steps=t.eval_steps,
-        eval_batches=t.eval_batches,
-        save_steps=t.save_steps,
-        save_total_limit=t.save_total_limit,
-        logging_steps=t.logging_steps,
-        mixed_precision=t.mixed_precision,
-        compile=t.compile,
-        seed=t.seed,
-        device=device,
-    )
 
 
 def clear_finished_run(checkpoints_dir: Path) -> None:
@@ -87,7 +60,7 @@ def build_trainer(config: Params, paths: PipelinePaths, device: str, callbacks: 
         config.model.arch,
         **config.model.config_fields(tokenizer.vocab_size, tokenizer.bos_token_id, tokenizer.eos_token_id),
     )
-    args = training_config(config, paths.checkpoints_dir, device)
+    args = config.train.training_config(paths.checkpoints_dir, device)
     return Trainer(model, tokenizer, args, train_set, eval_set, callbacks=callbacks)
 
 

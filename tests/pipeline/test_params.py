@@ -73,3 +73,11 @@ def test_model_params_become_a_buildable_config():
 def test_data_params_map_onto_the_library_corpus_spec():
     spec = params_from_dict({"data": {"num_stories": 100, "seed": 3}}).data.corpus_spec()
     assert (spec.source, spec.num_stories, spec.seed) == ("builtin", 100, 3)
+
+
+def test_train_params_become_the_trainer_config(tmp_path):
+    train = params_from_dict({"train": {"batch_size": 4, "adam_beta2": 0.99, "max_grad_norm": None}}).train
+    config = train.training_config(tmp_path / "checkpoints", device="cpu")
+    assert config.output_dir == str(tmp_path / "checkpoints") and config.device == "cpu"
+    assert (config.train_batch_size, config.adam_betas, config.max_grad_norm) == (4, (0.9, 0.99), 0.0)
+    assert (config.max_steps, config.learning_rate, config.warmup_steps) == (300, 2e-3, 30)
