@@ -1,7 +1,11 @@
-"""MkDocs hook: replace `<!-- params-table: SECTION -->` in a page with the field table of that `params.yaml` section.
+"""MkDocs hook: field tables generated from the code, so the docs cannot disagree with it.
 
-The table is read from `pipeline.params` (each section's pydantic model: annotation, default, bounds and the attribute
-docstring), so the docs can never disagree with the code. An unknown section name fails the build.
+- `<!-- params-table: SECTION -->` becomes the table of that `params.yaml` section, read from `pipeline.params` (each
+  section's pydantic model: annotation, default, bounds and the attribute docstring).
+- `<!-- fields-table: module.path.ClassName -->` becomes the table of a library dataclass's fields (annotation,
+  default and attribute docstring), read statically with griffe, as mkdocstrings reads the API reference.
+
+An unknown section or class fails the build.
 """
 
 from __future__ import annotations
@@ -16,7 +20,8 @@ import annotated_types
 from pydantic import BaseModel
 from pydantic_core import PydanticUndefined
 
-MARKER = re.compile(r"<!--\s*params-table:\s*(\w+)\s*-->")
+PARAMS_MARKER = re.compile(r"<!--\s*params-table:\s*(\w+)\s*-->")
+FIELDS_MARKER = re.compile(r"<!--\s*fields-table:\s*([\w.]+)\s*-->")
 BOUNDS = {
     annotated_types.Gt: (">", "gt"),
     annotated_types.Ge: ("≥", "ge"),
@@ -34,8 +39,10 @@ def on_config(config: Any) -> Any:
 
 
 def on_page_markdown(markdown: str, page: Any, config: Any, files: Any) -> str:
-    """Expand every params-table marker on the page."""
-    return MARKER.sub(lambda match: params_table(match.group(1), page.file.src_path), markdown)
+    """Expand every params-table and fields-table marker on the page."""
+    root = Path(config.config_file_path).resolve().parent
+    markdown = PARAMS_MARKER.sub(lambda match: params_table(match.group(1), page.file.src_path), markdown)
+    return FIELDS_MARKER.sub(lambda match: fields_table(match.group(1), root, page.file.src_path), markdown)
 
 
 def params_table(section: str, page_path: str) -> str:
@@ -51,6 +58,23 @@ def params_table(section: str, page_path: str) -> str:
     for name, info in model.model_fields.items():
         cells = [f"`{section}.{name}`", type_name(info.annotation), default_text(info), bounds_text(info.metadata)]
         rows.append("| " + " | ".join(cells) + " | " + (info.description or "").replace("\n", " ") + " |")
+    return "\n".join(rows)
+
+
+def fields_table(qualified_name: str, root: Path, page_path: str) -> str:
+    """The Markdown table of a dataclass's fields: name, type, default, meaning."""
+    import griffe
+
+    module_path, _, class_name = qualified_name.rpartition(".")
+    module = griffe.load(module_path, search_paths=[str(root)])
+    if class_name not in module.members or not module[class_name].is_class:
+        raise ValueError(f"{page_path}: fields-table '{qualified_name}': no class {class_name} in {module_path}")
+    rows = ["| field | type | default | meaning |", "|---|---|---|---|"]
+    for name, member in module[class_name].members.items():
+        if member.is_attribute and "instance-attribute" in member.labels:
+            default = "—" if member.value is None else f"`{member.value}`"
+            meaning = " ".join((member.docstring.value if member.docstring else "").split())
+            rows.append(f"| `{name}` | `{member.annotation}` | {default} | {meaning} |")
     return "\n".join(rows)
 
 
