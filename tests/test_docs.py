@@ -133,5 +133,14 @@ API_PACKAGES = ("ailab/models", "ailab/tokenizers", "ailab/datasets", "ailab/tra
 def test_every_library_module_has_its_api_reference():
     documented = set(re.findall(r"^::: ([\w.]+)", "\n".join(p.read_text() for p in (DOCS / "api").glob("*.md")), re.M))
     modules = [p for package in API_PACKAGES for p in (ROOT / package).glob("*.py") if p.name != "__init__.py"]
-    expected = {".".join(p.relative_to(ROOT).with_suffix("").parts) for p in modules} | {"ailab.evaluation", "pipeline.params"}
+    expected = {".".join(p.relative_to(ROOT).with_suffix("").parts) for p in modules} | {
+        "ailab.evaluation",
+        "pipeline.params",
+    }
     assert expected - documented == set(), "add a `::: module` line to a page of docs/api/ for each of these"
+
+
+def test_params_sections_name_the_stages_that_read_them_in_dvc_yaml():
+    table = field_tables_hook().params_sections(ROOT)
+    assert "| [`corpus`](#corpus) | How the `prepare` stage packs tokens" in table
+    assert table.splitlines()[4].endswith("| `prepare`, `dump_corpus` |")

@@ -1,9 +1,12 @@
 """MkDocs hook: field tables generated from the code, so the docs cannot disagree with it.
 
-- `<!-- params-table: SECTION -->` becomes the table of that `params.yaml` section, read from `pipeline.params` (each
-  section's pydantic model: annotation, default, bounds and the attribute docstring).
-- `<!-- fields-table: module.path.ClassName -->` becomes the table of a library dataclass's fields (annotation,
-  default and attribute docstring), read statically with griffe, as mkdocstrings reads the API reference.
+A line holding only one of these markers is replaced:
+- `<!-- params-table: SECTION -->`: the table of that `params.yaml` section, read from `pipeline.params` (each
+  section's pydantic model: annotation, default, bounds and the attribute docstring);
+- `<!-- params-sections -->`: the list of sections, each with its docstring and the stages that read it according to
+  `dvc.yaml`;
+- `<!-- fields-table: module.path.ClassName -->`: the table of a library dataclass's fields (annotation, default and
+  attribute docstring), read statically with griffe, as mkdocstrings reads the API reference.
 
 An unknown section or class fails the build.
 """
@@ -20,8 +23,9 @@ import annotated_types
 from pydantic import BaseModel
 from pydantic_core import PydanticUndefined
 
-PARAMS_MARKER = re.compile(r"<!--\s*params-table:\s*(\w+)\s*-->")
-FIELDS_MARKER = re.compile(r"<!--\s*fields-table:\s*([\w.]+)\s*-->")
+PARAMS_MARKER = re.compile(r"^<!--\s*params-table:\s*(\w+)\s*-->$", re.MULTILINE)
+SECTIONS_MARKER = re.compile(r"^<!--\s*params-sections\s*-->$", re.MULTILINE)
+FIELDS_MARKER = re.compile(r"^<!--\s*fields-table:\s*([\w.]+)\s*-->$", re.MULTILINE)
 BOUNDS = {
     annotated_types.Gt: (">", "gt"),
     annotated_types.Ge: ("≥", "ge"),
@@ -41,8 +45,27 @@ def on_config(config: Any) -> Any:
 def on_page_markdown(markdown: str, page: Any, config: Any, files: Any) -> str:
     """Expand every params-table and fields-table marker on the page."""
     root = Path(config.config_file_path).resolve().parent
+    markdown = SECTIONS_MARKER.sub(lambda match: params_sections(root), markdown)
     markdown = PARAMS_MARKER.sub(lambda match: params_table(match.group(1), page.file.src_path), markdown)
     return FIELDS_MARKER.sub(lambda match: fields_table(match.group(1), root, page.file.src_path), markdown)
+
+
+def params_sections(root: Path) -> str:
+    """The Markdown table of the `params.yaml` sections: what each is for and which `dvc.yaml` stages read it."""
+    import yaml
+
+    from pipeline.params import Params
+
+    stages = yaml.safe_load((root / "dvc.yaml").read_text(encoding="utf-8"))["stages"]
+    rows = ["| section | what it is | stages that read it |", "|---|---|---|"]
+    for section, field in Params.model_fields.items():
+        readers = [
+            f"`{stage}`"
+            for stage, spec in stages.items()
+            if any(str(key).split(".", 1)[0] == section for key in spec.get("params", []))
+        ]
+        rows.append(f"| [`{section}`](#{section}) | {field.annotation.__doc__} | {', '.join(readers)} |")
+    return "\n".join(rows)
 
 
 def params_table(section: str, page_path: str) -> str:
