@@ -88,7 +88,10 @@ class DocumentFraming:
                 f"{source}: invalid document framing {dict((k, data[k]) for k in _KEYS)}: add_bos must be true or "
                 "false and the token ids non-negative integers (bos_token_id may be null)"
             )
-        return cls(add_bos=add_bos, bos_token_id=bos, eos_token_id=eos)
+        try:
+            return cls(add_bos=add_bos, bos_token_id=bos, eos_token_id=eos)
+        except ValueError as e:
+            raise ValueError(f"{source}: {e}") from None
 
     def save(self, directory: str | os.PathLike) -> None:
         """Write `framing.json` into `directory` (atomically)."""
