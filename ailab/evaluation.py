@@ -8,7 +8,8 @@ all-reduces the sums, and runs under the given autocast precision.
 
 Windowing, decided once (`EvaluationWindows`): windows of `window` tokens that overlap by one token, window i being
 `tokens[i * (window - 1) : i * (window - 1) + window]`. A window predicts its last window - 1 tokens, and the next
-window starts on the token the previous one ended with, so every token after the first is predicted exactly once.
+window starts on the token the previous one ended with, so every token after the first is predicted exactly once
+(up to a tail shorter than one window, fewer than window - 1 tokens, which no window reaches).
 Non-overlapping windows (the training layout) would never predict the first token of each window: 1 token in
 `window` (0.4% at 256) would be missing from the sum and bits per byte would be computed over text partly unscored.
 Each prediction has at most window - 1 tokens of context, as in training; a sliding window with more context per
@@ -16,7 +17,8 @@ token costs a forward pass per few tokens, too slow to run during training.
 
 Bits per byte divides the summed loss (nats) by ln 2 × the UTF-8 bytes of the text those tokens encode, so models
 with different tokenizers compare fairly: a tokenizer with longer tokens has fewer, harder predictions per byte.
-When only part of the stream is scored (`max_batches`), the bytes are scaled by the share of tokens predicted.
+When only part of the stream is scored (`max_batches`, or the tail), the bytes are scaled by the share of tokens
+predicted.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from tqdm.auto import tqdm
 from ailab.datasets.packing import PackedTokens
 from ailab.datasets.windows import num_windows, window_example
 from ailab.device import resolve_device
+from ailab.trainers.precision import autocast_context
 
 IGNORE_INDEX = -100
 """Labels that are not predicted (padding), as in the model's loss."""
@@ -112,8 +115,6 @@ def evaluate_windows(
     (a DDP run; every rank calls this) each rank scores its share of the batches and the sums are all-reduced.
     `precision` is "no", "bf16" or "fp16" (autocast). Labels of -100 are not predicted. The model's mode is restored.
     """
-    from ailab.trainers.precision import autocast_context  # imported here: ailab.trainers imports this module
-
     device = resolve_device(device)
     num_batches = math.ceil(len(dataset) / batch_size)
     if max_batches is not None:

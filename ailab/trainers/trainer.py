@@ -25,7 +25,6 @@ import torch.distributed as dist
 from torch import nn
 from torch.utils.data import Dataset
 
-from ailab.evaluation import evaluate_windows
 from ailab.framing import framing_of
 from ailab.io import atomic_directory
 from ailab.trainers import checkpoint as ckpt
@@ -172,6 +171,8 @@ class Trainer:
 
         The same computation as the `evaluate` stage (`ailab.evaluation.evaluate_windows`), in the training precision.
         """
+        from ailab.evaluation import evaluate_windows  # imported here: ailab.evaluation imports ailab.trainers
+
         if self.eval_dataset is None:
             raise ValueError("Trainer.evaluate() needs an eval_dataset; pass eval_dataset=... to Trainer")
         metrics = evaluate_windows(
