@@ -34,13 +34,11 @@ from torch import nn
 from torch.utils.data import Dataset, default_collate
 from tqdm.auto import tqdm
 
+from ailab.datasets.causal_lm import IGNORE_INDEX
 from ailab.datasets.packing import PackedTokens
 from ailab.datasets.windows import num_windows, window_example
 from ailab.device import resolve_device
 from ailab.trainers.precision import autocast_context
-
-IGNORE_INDEX = -100
-"""Labels that are not predicted (padding), as in the model's loss."""
 
 
 class EvaluationWindows(Dataset):
@@ -133,7 +131,8 @@ def evaluate_windows(
         with autocast_context(precision, device):
             loss = model(input_ids, labels=labels).loss
         predicted = (labels[:, 1:] != IGNORE_INDEX).sum()
-        totals += torch.stack([loss.double() * predicted, predicted.double()])
+        nats = torch.where(predicted > 0, loss.double() * predicted, 0.0)  # a batch of padding only has a NaN mean
+        totals += torch.stack([nats, predicted.double()])
     if world_size > 1:
         dist.all_reduce(totals, op=dist.ReduceOp.SUM)
     model.train(was_training)

@@ -118,3 +118,20 @@ def test_two_ranks_share_the_batches_and_give_the_one_process_numbers(tmp_path):
         assert ranked["val_tokens"] == single["val_tokens"] == len(tokens) - 1
         assert ranked["val_loss"] == pytest.approx(single["val_loss"], rel=1e-9)
         assert ranked["bits_per_byte"] == pytest.approx(single["bits_per_byte"], rel=1e-9)
+
+
+def test_padding_labels_are_not_predicted_and_the_mean_is_over_tokens(model):
+    g = torch.Generator().manual_seed(3)
+    ids = torch.randint(0, 40, (3, 16), generator=g)
+    labels = ids.clone()
+    labels[0, 6:] = -100  # a short document, right-padded
+    labels[2, :] = -100  # padding only: a batch of its own, which must not turn the sums into NaN
+    examples = [{"input_ids": ids[i], "labels": labels[i]} for i in range(3)]
+    metrics = evaluate_windows(model, examples, batch_size=2, device="cpu")
+
+    logits = model(ids[:2]).logits[:, :-1]
+    targets = labels[:2, 1:]
+    nats = F.cross_entropy(logits.flatten(0, 1), targets.flatten(), ignore_index=-100, reduction="sum").item()
+    assert metrics["val_tokens"] == 5 + 15
+    assert metrics["val_loss"] == pytest.approx(nats / 20, rel=1e-5)
+    assert "bits_per_byte" not in metrics
