@@ -25,6 +25,7 @@ import torch.distributed as dist
 from torch import nn
 from torch.utils.data import Dataset
 
+from ailab.framing import framing_of
 from ailab.io import atomic_directory
 from ailab.trainers import checkpoint as ckpt
 from ailab.trainers.callbacks import ProgressCallback, TrainerCallback, TrainerState
@@ -165,28 +166,24 @@ class Trainer:
             "train_runtime_s": time.perf_counter() - start,
         }
 
-    @torch.no_grad()
     def evaluate(self) -> dict[str, float]:
-        """Mean loss over the first `eval_batches` batches of the eval set (all of it if None), read in order."""
+        """Loss over the first `eval_batches` batches of the eval set (all of it if None), read in order, sharded over
+        the ranks: {"eval_loss"}, plus "eval_bits_per_byte" when the eval set knows its bytes (`EvaluationWindows`).
+
+        The same computation as the `evaluate` stage (`ailab.evaluation.evaluate_windows`), in the training precision.
+        """
+        from ailab.evaluation import evaluate_windows  # imported here: ailab.evaluation imports ailab.trainers
+
         if self.eval_dataset is None:
             raise ValueError("Trainer.evaluate() needs an eval_dataset; pass eval_dataset=... to Trainer")
-        batch_size = self.args.train_batch_size
-        n = len(self.eval_dataset)
-        num_batches = math.ceil(n / batch_size)
-        if self.args.eval_batches is not None:
-            num_batches = min(num_batches, self.args.eval_batches)
-        was_training = self.model.training
-        self.model.eval()
-        loss_sum = torch.zeros(2, dtype=torch.float64, device=self.device)  # [sum of loss × items, items]
-        for b in range(self.dist.rank, num_batches, self.dist.world_size):
-            indices = list(range(b * batch_size, min((b + 1) * batch_size, n)))
-            batch = self._to_device(collate(self.eval_dataset, indices))
-            with autocast_context(self.precision, self.device):
-                loss = self.model(batch["input_ids"], labels=batch["labels"]).loss
-            loss_sum += torch.stack([loss.double() * len(indices), loss.new_tensor(len(indices), dtype=torch.float64)])
-        all_reduce_sum(loss_sum, self.dist)
-        self.model.train(was_training)
-        return {"eval_loss": (loss_sum[0] / loss_sum[1]).item()}
+        metrics = evaluate_windows(
+            self.model, self.eval_dataset, batch_size=self.args.train_batch_size, max_batches=self.args.eval_batches,
+            device=self.device, precision=self.precision, rank=self.dist.rank, world_size=self.dist.world_size,
+        )  # fmt: skip
+        result = {"eval_loss": metrics["val_loss"]}
+        if "bits_per_byte" in metrics:
+            result["eval_bits_per_byte"] = metrics["bits_per_byte"]
+        return result
 
     def save_model(self, output_dir: str | Path) -> None:
         """Write the final model (safetensors + config.json) and the tokenizer, if any, atomically (rank 0)."""
@@ -414,9 +411,13 @@ class Trainer:
         barrier(self.dist)
 
     def _save_model_files(self, directory: Path) -> None:
+        """Weights, config, tokenizer and the training data's document framing: a directory generation can use."""
         self.model.save_pretrained(directory)
         if self.tokenizer is not None and hasattr(self.tokenizer, "save"):
             self.tokenizer.save(directory)
+        framing = framing_of(self.train_dataset)
+        if framing is not None:
+            framing.save(directory)
 
     # ------------------------------------------------------------------ plumbing
 
