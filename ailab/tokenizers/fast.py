@@ -106,7 +106,7 @@ class FastTokenizer(Tokenizer):
 
     @functools.cached_property
     def _tiktoken(self) -> TiktokenEncoder | None:
-        """The tiktoken encoder of this tokenizer.json, built on the first encode; None where tiktoken cannot be used."""
+        """The tiktoken encoder of this tokenizer.json, built on first use; None where tiktoken cannot be used."""
         return tiktoken_encoder(json.loads(self._backend.to_str()))
 
     def _encode_plain(self, texts: Sequence[str]) -> list[list[int]]:

@@ -115,7 +115,8 @@ def tiktoken_encoder(spec: dict[str, Any], name: str = "ailab-bpe") -> TiktokenE
         left, right = _merge_pair(merge)
         ranks[_token_bytes(left + right)] = vocab[left + right]
     specials = {token["content"]: token["id"] for token in spec.get("added_tokens") or []}
-    return TiktokenEncoder(tiktoken.Encoding(name, pat_str=GPT2_PATTERN, mergeable_ranks=ranks, special_tokens=specials))
+    encoding = tiktoken.Encoding(name, pat_str=GPT2_PATTERN, mergeable_ranks=ranks, special_tokens=specials)
+    return TiktokenEncoder(encoding)
 
 
 class TiktokenEncoder:
