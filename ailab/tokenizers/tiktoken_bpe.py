@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import tiktoken
@@ -126,10 +127,18 @@ class TiktokenEncoder:
         self.encoding = encoding
 
     def encode_ordinary(self, texts: Sequence[str]) -> list[list[int]]:
-        """Ids of each text; on a thread per core unless TOKENIZERS_PARALLELISM turns parallelism off (as in
-        `tokenizers`, so packing's worker processes stay single-threaded)."""
+        """Ids of each text: on one thread per core (each encoding a contiguous slice of `texts`; tiktoken releases the
+        GIL) unless TOKENIZERS_PARALLELISM turns parallelism off, as in `tokenizers`, so packing's workers stay
+        single-threaded."""
         parallel = os.environ.get("TOKENIZERS_PARALLELISM", "true").strip().lower() not in _OFF
-        if parallel and len(texts) > 1 and (os.cpu_count() or 1) > 1:
-            return self.encoding.encode_ordinary_batch(list(texts), num_threads=os.cpu_count() or 1)
+        threads = min(len(texts), os.cpu_count() or 1) if parallel else 1
+        if threads <= 1:
+            return self._encode_slice(texts)
+        size = -(-len(texts) // threads)
+        with ThreadPoolExecutor(threads) as pool:
+            parts = pool.map(self._encode_slice, [texts[i : i + size] for i in range(0, len(texts), size)])
+            return [ids for part in parts for ids in part]
+
+    def _encode_slice(self, texts: Sequence[str]) -> list[list[int]]:
         encode = self.encoding.encode_ordinary
         return [encode(text) for text in texts]
