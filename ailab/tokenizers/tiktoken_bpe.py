@@ -3,9 +3,11 @@
 `tokenizers` stays the trainer and the format on disk. When a `tokenizer.json` describes plain GPT-2-style byte-level
 BPE (see `tiktoken_incompatibility` for the exact conditions), `tiktoken_encoder` builds a `tiktoken.Encoding` from it
 at load time: the same pre-tokenizer regex, each vocabulary string mapped back to its bytes through the GPT-2
-byte-to-character table, and the merges' order as tiktoken's ranks (a merged token's rank is its id, so tiktoken's
-output is the `tokenizers` ids as they are). Special tokens are never matched in the text (`encode_ordinary`): a
-literal "<|endoftext|>" is ordinary text, as everywhere in ailab.
+byte-to-character table, and each token's id as its rank. tiktoken merges the adjacent pair whose concatenation has
+the lowest rank, `tokenizers` the pair whose merge came first; since the ids of merged tokens increase in merge order
+(checked), both pick the same pairs on BPE-trained merges: the tests check the ids on the built-in corpus and on
+random Unicode, `benchmarks/bench_prepare.py` on the TinyStories sample. Special tokens are never matched in the
+text (`encode_ordinary`): a literal "<|endoftext|>" is ordinary text, as everywhere in ailab.
 
 Set `AILAB_TIKTOKEN=0` to encode with `tokenizers` anyway (e.g. to compare the two).
 """
