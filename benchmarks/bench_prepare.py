@@ -1,22 +1,27 @@
-"""Throughput and peak memory of the `prepare` step (tokenize + pack to a memmap) against a per-document loop.
+"""Throughput and peak memory of the `prepare` step (tokenize + pack to a memmap): tiktoken against tokenizers.
 
     python benchmarks/bench_prepare.py [--repeats 2] [--num-proc N] [--vocab-size 4096] [--scale K] [--runs ...]
+                                       [--encoders tokenizers,tiktoken] [--tinystories PATH]
 
-Corpora: the built-in stories and, where present, ../shared/data/tinystories/train.txt (read in place, never copied).
-Both are streamed from a .txt file in every run, so peak memory shows what packing itself holds. Each run is a fresh
-subprocess (peak RSS = ru_maxrss of the process and of its pool workers). Runs (`--runs`, comma-separated keys):
-- `loop`: the baseline, `tokenizer.encode(doc)` once per document in a Python loop (one thread);
+Corpora: the built-in stories and, where present, the TinyStories sample (`--tinystories`, default
+../shared/data/tinystories/train.txt; read in place, never copied). Both are streamed from a .txt file in every run,
+so peak memory shows what packing itself holds. Each run is a fresh subprocess (peak RSS = ru_maxrss of the process
+and of its pool workers), once per encoder (`--encoders`): `tokenizers` is today's path (AILAB_TIKTOKEN=0),
+`tiktoken` the byte-level BPE encoder built from the same tokenizer.json. Runs (`--runs`, comma-separated keys):
+- `loop`: `tokenizer.encode(doc)` once per document in a Python loop (one thread);
 - `pack1`: `pack_documents(num_proc=1)` with TOKENIZERS_PARALLELISM=false (the batch encoder on one core);
-- `pack1-threads`: `pack_documents(num_proc=1)`, the Rust batch encoder free to use its thread pool;
+- `pack1-threads`: `pack_documents(num_proc=1)`, the batch encoder free to use a thread per core;
 - `packN`: `pack_documents(num_proc=N)`, N worker processes of one thread each.
 `--scale K` packs each corpus repeated K times (peak memory must not grow with K). Best of `--repeats` runs (by wall
-time) is reported. On a shared machine wall time depends on the other jobs; CPU seconds (process + workers) and
-tokens per CPU second much less.
+time) is reported. Every run of a corpus must write the same token file (the ids of both encoders are equal), or the
+benchmark fails. On a shared machine wall time depends on the other jobs; CPU seconds (process + workers) and tokens
+per CPU second much less.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import resource
@@ -43,8 +48,12 @@ def run_one(config: dict) -> dict:
     from ailab.datasets import pack_documents
     from ailab.datasets.sources import read_separated_text
     from ailab.tokenizers import load_tokenizer
+    from ailab.tokenizers.tiktoken_bpe import tiktoken_encoder
 
     tokenizer = load_tokenizer(config["tokenizer"])
+    encoder = "tiktoken" if tiktoken_encoder(json.loads(tokenizer.backend.to_str())) else "tokenizers"
+    if encoder != config["encoder"]:
+        raise RuntimeError(f"asked to encode with {config['encoder']} but {encoder} encodes this tokenizer")
     docs = read_separated_text([Path(config["corpus"])], "<|endoftext|>")
     out = Path(config["out"])
     start, start_cpu = time.perf_counter(), cpu_seconds()
@@ -79,7 +88,7 @@ def run_one(config: dict) -> dict:
         "tokens_per_cpu_s": num_tokens / cpu,
         "peak_rss_mib": peak_self,
         "peak_worker_rss_mib": peak_children,
-        "sha": __import__("hashlib").sha256(out.read_bytes()).hexdigest()[:12],
+        "sha": hashlib.sha256(out.read_bytes()).hexdigest()[:12],
     }
 
 
@@ -103,6 +112,8 @@ def main() -> None:
     parser.add_argument("--vocab-size", type=int, default=4096)
     parser.add_argument("--scale", type=int, default=1, help="repeat each corpus this many times")
     parser.add_argument("--runs", default="loop,pack1,pack1-threads,packN", help="comma-separated run keys")
+    parser.add_argument("--encoders", default="tokenizers,tiktoken", help="comma-separated: tokenizers, tiktoken")
+    parser.add_argument("--tinystories", type=Path, default=TINYSTORIES, help="TinyStories text (skipped if absent)")
     parser.add_argument("--run", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.run:
@@ -120,14 +131,17 @@ def main() -> None:
         "packN": (f"pack_documents, {args.num_proc} procs", "pack", args.num_proc, {}),
     }
     runs = [all_runs[key] for key in args.runs.split(",")]
+    encoders = args.encoders.split(",")
+    if set(encoders) - {"tokenizers", "tiktoken"}:
+        parser.error(f"--encoders takes tokenizers and/or tiktoken, got {args.encoders!r}")
     with tempfile.TemporaryDirectory() as scratch:
         scratch = Path(scratch)
         builtin = scratch / "builtin.txt"
         stories = generate_builtin_corpus(6000, 0)
         builtin.write_text("".join(f"{story}\n<|endoftext|>\n" for story in stories), encoding="utf-8")
         sources = {"builtin (6,000 stories)": builtin}
-        if TINYSTORIES.is_file():
-            sources["TinyStories sample (train.txt)"] = TINYSTORIES
+        if args.tinystories.is_file():
+            sources[f"TinyStories sample ({args.tinystories.name})"] = args.tinystories
         corpora = {}  # name -> (text the tokenizer is trained on, text that is packed)
         for name, path in sources.items():
             if args.scale == 1:
@@ -139,38 +153,45 @@ def main() -> None:
                     f.write(path.read_bytes())
             corpora[f"{name} x{args.scale}"] = (path, scaled)
         print(
-            "| corpus | run | MB/s of text | tokens/s | wall s | CPU s | tokens per CPU s | "
-            "peak RSS MiB (main / worker) | wall speed-up vs loop |"
+            "| corpus | run | encoder | MB/s of text | tokens/s | wall s | CPU s | tokens per CPU s | "
+            "peak RSS MiB (main / worker) | wall speed-up vs tokenizers |"
         )
-        print("|---|---|---:|---:|---:|---:|---:|---:|---:|")
+        print("|---|---|---|---:|---:|---:|---:|---:|---:|---:|")
         for corpus_name, (training_text, corpus) in corpora.items():
             training_docs = read_separated_text([training_text], "<|endoftext|>")
             tokenizer = BpeTokenizer.train(training_docs, vocab_size=args.vocab_size)
             tokenizer.save(scratch / "tokenizer")
-            baseline = None
             hashes = set()
             for name, mode, num_proc, env in runs:
-                config = {
-                    "tokenizer": str(scratch / "tokenizer"),
-                    "corpus": str(corpus),
-                    "mode": mode,
-                    "num_proc": num_proc,
-                    "out": str(scratch / "out.bin"),
-                }
-                result = min((in_subprocess(config, env) for _ in range(args.repeats)), key=lambda r: r["seconds"])
-                hashes.add(result["sha"])
-                if mode == "loop":
-                    baseline = result["seconds"]
-                speedup = f"{baseline / result['seconds']:.1f}x" if baseline else "-"
-                print(
-                    f"| {corpus_name} | {name} | {result['mb_per_s']:.2f} | {result['tokens_per_s']:,.0f} | "
-                    f"{result['seconds']:.2f} | {result['cpu_seconds']:.2f} | {result['tokens_per_cpu_s']:,.0f} | "
-                    f"{result['peak_rss_mib']:.0f} / {result['peak_worker_rss_mib']:.0f} | "
-                    f"{speedup} |",
-                    flush=True,
-                )
+                baseline = None
+                for encoder in encoders:
+                    config = {
+                        "tokenizer": str(scratch / "tokenizer"),
+                        "corpus": str(corpus),
+                        "mode": mode,
+                        "num_proc": num_proc,
+                        "encoder": encoder,
+                        "out": str(scratch / "out.bin"),
+                    }
+                    run_env = {**env, "AILAB_TIKTOKEN": "1" if encoder == "tiktoken" else "0"}
+                    repeats = (in_subprocess(config, run_env) for _ in range(args.repeats))
+                    result = min(repeats, key=lambda r: r["seconds"])
+                    hashes.add(result["sha"])
+                    if encoder == "tokenizers":
+                        baseline = result["seconds"]
+                    speedup = f"{baseline / result['seconds']:.1f}x" if baseline else "-"
+                    print(
+                        f"| {corpus_name} | {name} | {encoder} | {result['mb_per_s']:.2f} | "
+                        f"{result['tokens_per_s']:,.0f} | {result['seconds']:.2f} | {result['cpu_seconds']:.2f} | "
+                        f"{result['tokens_per_cpu_s']:,.0f} | "
+                        f"{result['peak_rss_mib']:.0f} / {result['peak_worker_rss_mib']:.0f} | {speedup} |",
+                        flush=True,
+                    )
             assert len(hashes) == 1, f"runs disagree on the packed tokens: {hashes}"
-        print(f"\n{len(corpora)} corpora; every run produced the same token file per corpus; vocab {args.vocab_size}.")
+        print(
+            f"\n{len(corpora)} corpora; every run (both encoders) produced the same token file per corpus; "
+            f"vocab {args.vocab_size}."
+        )
 
 
 if __name__ == "__main__":

@@ -8,11 +8,16 @@ special id; ailab sets `encode_special_tokens = True` so such text is encoded as
 (only `add_bos`/`add_eos` produce special ids). That flag is not stored in `tokenizer.json`: a raw
 `tokenizers.Tokenizer.from_file` gives the same ids on all text except text containing special-token strings;
 `to_hf_tokenizer()` carries it over as `split_special_tokens=True`.
+
+Byte-level BPE is encoded with `tiktoken` where it can represent the tokenizer (`ailab.tokenizers.tiktoken_bpe`
+decides, and builds the encoder from `tokenizer.json` on the first encode): the same ids, several times faster.
+Everything else (other models, normalizers, `AILAB_TIKTOKEN=0`) is encoded by the Rust tokenizer itself.
 """
 
 from __future__ import annotations
 
 import copy
+import functools
 import json
 from collections.abc import Sequence
 from pathlib import Path
@@ -22,6 +27,7 @@ from tokenizers import Tokenizer as RustTokenizer
 
 from ailab.io import atomic_write_text
 from ailab.tokenizers.base import Tokenizer
+from ailab.tokenizers.tiktoken_bpe import TiktokenEncoder, tiktoken_encoder
 
 TOKENIZER_FILE = "tokenizer.json"
 
@@ -98,7 +104,14 @@ class FastTokenizer(Tokenizer):
     def pad_token_id(self) -> int | None:
         return self._ids["pad"]
 
+    @functools.cached_property
+    def _tiktoken(self) -> TiktokenEncoder | None:
+        """The tiktoken encoder of this tokenizer.json, built on first use; None where tiktoken cannot be used."""
+        return tiktoken_encoder(json.loads(self._backend.to_str()))
+
     def _encode_plain(self, texts: Sequence[str]) -> list[list[int]]:
+        if self._tiktoken is not None:
+            return self._tiktoken.encode_ordinary(texts)
         # encode_batch_fast skips computing character offsets, which we never use (~2x faster than encode_batch).
         return [encoding.ids for encoding in self._backend.encode_batch_fast(texts, add_special_tokens=False)]
 

@@ -26,6 +26,23 @@ def test_same_seed_same_stories_and_other_seed_other_stories():
     assert len(set(other) & set(generate_builtin_corpus(300, seed=7))) == 0
 
 
+# sha256 of "\n<|endoftext|>\n".join(stories), recorded with the grammar written out in Python, before its words and
+# templates moved into data/builtin_corpus/*.json: editing those files changes these hashes, on purpose.
+RECORDED_SHA256 = {
+    (6000, 0): "925e5c3b71a8c4c4b70fca787ef3dd6ca1540aef97fb44b16b38a5e5f9f08de5",
+    (500, 1): "6a3f3930835192ead52a84a143a59ed1155434ddf1757f6dc59c91035b44b267",
+    (200, 42): "c827a6cd22829cb3e51c54b0b73e57fe5deea830e281941d40798e9294cb537d",
+    (50, 7): "25361de947563ad9de3d3e9a5df5a422b0a4a3f9fcf87408a4009ea814238a29",
+}
+
+
+@pytest.mark.parametrize(("num_stories", "seed"), list(RECORDED_SHA256))
+def test_corpus_is_byte_identical_to_the_recorded_one(num_stories, seed, corpus):
+    stories = corpus if (num_stories, seed) == (6000, 0) else generate_builtin_corpus(num_stories, seed)
+    digest = hashlib.sha256("\n<|endoftext|>\n".join(stories).encode()).hexdigest()
+    assert digest == RECORDED_SHA256[num_stories, seed]
+
+
 def test_smaller_corpus_is_a_prefix_of_a_larger_one():
     assert generate_builtin_corpus(500, seed=3)[:200] == generate_builtin_corpus(200, seed=3)
 
