@@ -238,11 +238,15 @@ def log_flat_metrics(metrics: dict[str, Any], prefix: str = "", step: int | None
 
 
 def log_final_metrics(metrics: dict[str, Any]) -> None:
-    """Log `val_loss`, `perplexity` and `bits_per_byte` into the stage's run and its pipeline run (compare view)."""
+    """Log `val_loss`, `perplexity` and `bits_per_byte` into the stage's run and its pipeline run (compare view).
+
+    Any other number in `metrics` goes into the stage's run only, as `eval/<key>`.
+    """
     import mlflow
 
     final = {k: float(metrics[k]) for k in FINAL_METRICS if k in metrics}
-    mlflow.log_metrics(final)
+    others = {f"eval/{k}": v for k, v in flat_metrics(metrics).items() if k not in FINAL_METRICS}
+    mlflow.log_metrics({**final, **others})
     mlflow.MlflowClient().log_batch(
         pipeline_run_id(), metrics=[_metric(k, v) for k, v in final.items()], synchronous=True
     )
@@ -409,9 +413,10 @@ def recall_model(path: Path) -> str | None:
 
 
 def metric_name(key: str) -> str:
-    """The MLflow name of a trainer metric, grouped by prefix: `eval_loss` is `eval/loss`, `loss` is `train/loss`."""
-    if key.startswith("eval_"):
-        return f"eval/{key.removeprefix('eval_')}"
+    """The MLflow name of a trainer metric, grouped by prefix: `eval_loss` is `eval/loss`, `best_eval_loss`
+    `eval/best_loss`, `loss` `train/loss`."""
+    if "eval_" in key:
+        return f"eval/{key.replace('eval_', '', 1)}"
     return f"train/{key}"
 
 

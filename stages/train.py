@@ -125,8 +125,7 @@ def train_tracked(trainer: Trainer, config: Params, paths: PipelinePaths) -> Non
         log_corpus(paths.corpus_dir, config)
         result = trainer.train(resume_from_checkpoint="latest")
         trainer.save_model(paths.model_dir)
-        final = {"eval/best_loss": result["best_eval_loss"], "train/runtime_s": result["train_runtime_s"]}
-        log_flat_metrics({k: v for k, v in final.items() if v is not None})
+        log_flat_metrics({"train/runtime_s": result["train_runtime_s"]})
         log_artifacts(paths.training_curves, "curves")
         model_id = log_trained_model(paths.model_dir, config.generate)
         remember_run(paths.train_run, run, model_id=model_id)

@@ -76,7 +76,7 @@ def test_stages_are_children_of_one_pipeline_run_named_after_the_experiment(root
             callback.on_log(
                 TrainerState(global_step=step), {"step": step, "loss": 5.0 - step / 10, "learning_rate": 1e-3}
             )
-        callback.on_evaluate(TrainerState(global_step=20), {"eval_loss": 3.5})
+        callback.on_evaluate(TrainerState(global_step=20), {"eval_loss": 3.5, "best_eval_loss": 3.5})
     with stage_run("evaluate", Params(), root, sections=("eval",)) as evaluate:
         log_final_metrics({"val_loss": 2.5, "perplexity": 12.2, "bits_per_byte": 1.1, "other": 1.0})
 
@@ -87,6 +87,7 @@ def test_stages_are_children_of_one_pipeline_run_named_after_the_experiment(root
     assert parent.info.run_name == exp_name and parent.data.tags["dvc.exp_name"] == exp_name
     assert len(parent.data.params) == len(Params().flat()) and parent.data.params["generate.top_p"] == "0.9"
     assert parent.data.metrics == {"val_loss": 2.5, "perplexity": 12.2, "bits_per_byte": 1.1}
+    assert client.get_run(evaluate.info.run_id).data.metrics == {**parent.data.metrics, "eval/other": 1.0}
     commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True).stdout.strip()
     assert parent.data.tags["git.commit"] == commit == parent.data.tags["mlflow.source.git.commit"]
 
@@ -100,7 +101,7 @@ def test_stages_are_children_of_one_pipeline_run_named_after_the_experiment(root
         (10, 4.0), (20, 3.0),
     ]  # fmt: skip
     assert client.get_metric_history(train.info.run_id, "eval/loss")[0].value == 3.5
-    assert set(child.data.metrics) == {"train/loss", "train/learning_rate", "eval/loss"}
+    assert set(child.data.metrics) == {"train/loss", "train/learning_rate", "eval/loss", "eval/best_loss"}
 
 
 def test_a_stage_that_runs_again_starts_a_new_pipeline_run(root, exp_name):
