@@ -112,12 +112,13 @@ def train_tracked(trainer: Trainer, config: Params, paths: PipelinePaths) -> Non
     resume_from = latest_checkpoint(paths.checkpoints_dir)
     run_record = paths.checkpoints_dir / "mlflow_run.json"
     run_id = recall_run(run_record) if resume_from else None
+    sections = ("model", "train")
     system_metrics = config.train.log_system_metrics
     with stage_run(
-        "train", config, paths.root, sections=("model", "train"), run_id=run_id, tags=tags,
-        log_system_metrics=system_metrics,
-    ) as run:  # fmt: skip
+        "train", config, paths.root, sections=sections, run_id=run_id, tags=tags, log_system_metrics=system_metrics
+    ) as run:
         remember_run(run_record, run)
+        remember_run(paths.train_run, run)
         if resume_from is not None:
             typer.echo(f"resuming from {resume_from}")
         sizes = {"model.num_parameters": model.num_parameters(), "model.vocab_size": model.config.vocab_size}
