@@ -164,6 +164,8 @@ def stage_run(
 ) -> Iterator[mlflow.ActiveRun]:
     """Run `stage` as a child of its pipeline run (found or started, see the module docstring); yield the child.
 
+    The child is named `<pipeline run name>/<stage>`, so a chart legend tells two experiments' stages apart.
+
     With `run_id` (an interrupted training resuming) that child is continued in its own pipeline run. A new child
     records the params of `sections` (all sections when None), flattened as `section.key`, and `tags`; a new
     pipeline run records every param. `log_system_metrics` samples CPU, memory (and GPU) use into the child.
@@ -185,7 +187,7 @@ def stage_run(
         with mlflow.start_run(
             run_id=child_id,
             experiment_id=experiment_id,
-            run_name=None if child_id else stage,
+            run_name=None if child_id else f"{name}/{stage}",
             nested=True,
             log_system_metrics=log_system_metrics or None,
         ) as run:
@@ -252,10 +254,10 @@ def log_final_metrics(metrics: dict[str, Any]) -> None:
     )
 
 
-def _metric(key: str, value: float) -> Any:
+def _metric(key: str, value: float, step: int = 0) -> Any:
     from mlflow.entities import Metric
 
-    return Metric(key, value, int(time.time() * 1000), 0)
+    return Metric(key, value, int(time.time() * 1000), step)
 
 
 def log_params(params: dict[str, Any], pipeline: bool = False) -> None:
@@ -421,21 +423,31 @@ def metric_name(key: str) -> str:
 
 
 class MLflowCallback(TrainerCallback):
-    """Streams the trainer's logs (`train/...`) and evaluations (`eval/...`) into the active MLflow run, by step.
+    """Streams the trainer's logs (`train/...`) and evaluations (`eval/...`) by step into the active MLflow run and
+    its pipeline run, so the curves of two experiments overlay in the compare view, each named after its run.
 
     The trainer calls it on rank 0 only.
     """
 
     def __init__(self, log_checkpoints: bool = False) -> None:
         self.log_checkpoints = log_checkpoints
+        self._pipeline_run: str | None = None
+
+    def _log(self, metrics: dict[str, Any], step: int) -> None:
+        import mlflow
+
+        flat = flat_metrics({metric_name(k): v for k, v in metrics.items() if k != "step"})
+        if not flat:
+            return
+        mlflow.log_metrics(flat, step=step)
+        self._pipeline_run = self._pipeline_run or pipeline_run_id()
+        mlflow.MlflowClient().log_batch(self._pipeline_run, metrics=[_metric(k, v, step) for k, v in flat.items()])
 
     def on_log(self, state: Any, logs: dict[str, Any]) -> None:
-        step = int(logs.get("step", getattr(state, "global_step", 0)))
-        log_flat_metrics({metric_name(k): v for k, v in logs.items() if k != "step"}, step=step)
+        self._log(logs, int(logs.get("step", getattr(state, "global_step", 0))))
 
     def on_evaluate(self, state: Any, metrics: dict[str, Any]) -> None:
-        step = int(getattr(state, "global_step", 0))
-        log_flat_metrics({metric_name(k): v for k, v in metrics.items()}, step=step)
+        self._log(metrics, int(getattr(state, "global_step", 0)))
 
     def on_save(self, state: Any, checkpoint_dir: Path) -> None:
         if self.log_checkpoints:

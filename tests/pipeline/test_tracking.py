@@ -8,6 +8,7 @@ from pathlib import Path
 
 import mlflow
 import pytest
+import torch
 from mlflow.tracking import MlflowClient
 
 from ailab.datasets import pack_documents
@@ -86,13 +87,14 @@ def test_stages_are_children_of_one_pipeline_run_named_after_the_experiment(root
     parent = client.get_run(parent_id)
     assert parent.info.run_name == exp_name and parent.data.tags["dvc.exp_name"] == exp_name
     assert len(parent.data.params) == len(Params().flat()) and parent.data.params["generate.top_p"] == "0.9"
-    assert parent.data.metrics == {"val_loss": 2.5, "perplexity": 12.2, "bits_per_byte": 1.1}
-    assert client.get_run(evaluate.info.run_id).data.metrics == {**parent.data.metrics, "eval/other": 1.0}
+    final = {"val_loss": 2.5, "perplexity": 12.2, "bits_per_byte": 1.1}
+    assert {k: v for k, v in parent.data.metrics.items() if "/" not in k} == final
+    assert client.get_run(evaluate.info.run_id).data.metrics == {**final, "eval/other": 1.0}
     commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True).stdout.strip()
     assert parent.data.tags["git.commit"] == commit == parent.data.tags["mlflow.source.git.commit"]
 
     child = client.get_run(train.info.run_id)
-    assert child.info.run_name == "train"
+    assert child.info.run_name == f"{exp_name}/train"
     assert {k.split(".")[0] for k in child.data.params} == {"model", "train"}
     tags = child.data.tags
     assert (tags["git.dirty"], tags["dvc.stage"], tags["experiment"]) == ("false", "train", "ailab")
@@ -101,6 +103,8 @@ def test_stages_are_children_of_one_pipeline_run_named_after_the_experiment(root
         (10, 4.0), (20, 3.0),
     ]  # fmt: skip
     assert client.get_metric_history(train.info.run_id, "eval/loss")[0].value == 3.5
+    for run_id in (train.info.run_id, parent_id):  # the curves are on the pipeline run too, for the compare view
+        assert [(m.step, m.value) for m in client.get_metric_history(run_id, "eval/loss")] == [(20, 3.5)]
     assert set(child.data.metrics) == {"train/loss", "train/learning_rate", "eval/loss", "eval/best_loss"}
 
 
@@ -174,7 +178,8 @@ def workspace(tmp_path_factory) -> PipelinePaths:
     for split, n in (("train", 40), ("validation", 5)):
         pack_documents([f"Once upon a time there was a cat number {i}." for i in range(n)], tokenizer,
                        paths.tokens(split), num_proc=1)  # fmt: skip
-    model = build_model("gpt2", vocab_size=tokenizer.vocab_size, eos_token_id=tokenizer.eos_token_id, bos_token_id=None,
+    torch.manual_seed(0)  # no EOS: every sample is max_new_tokens long
+    model = build_model("gpt2", vocab_size=tokenizer.vocab_size, eos_token_id=None, bos_token_id=None,
                         n_ctx=32, n_layers=1, d_model=16, n_heads=2)  # fmt: skip
     model.save_pretrained(paths.model_dir)
     tokenizer.save(paths.model_dir)
