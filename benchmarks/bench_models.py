@@ -21,19 +21,8 @@ import torch
 
 from ailab.models import GPT2Config, LlamaConfig, build_model
 from ailab.models.hf import to_hf
+from ailab.trainers.throughput import peak_bf16_flops
 
-# Dense bf16 tensor-core peaks (FLOP/s) by substring of torch.cuda.get_device_name(); --peak-tflops overrides.
-GPU_BF16_PEAK = {
-    "H200": 989e12,
-    "H100 PCIe": 756e12,
-    "H100": 989e12,
-    "A100": 312e12,
-    "L40S": 362e12,
-    "A10G": 70e12,
-    "L4": 121e12,
-    "4090": 165e12,
-    "3090": 71e12,
-}
 CONFIGS = {"gpt2": GPT2Config, "llama": LlamaConfig}
 
 
@@ -44,12 +33,8 @@ def pick_device(name: str) -> torch.device:
 
 
 def gpu_peak_flops(device: torch.device, override_tflops: float | None) -> float | None:
-    if override_tflops:
-        return override_tflops * 1e12
-    if device.type != "cuda":
-        return None
-    name = torch.cuda.get_device_name(device)
-    return next((peak for key, peak in GPU_BF16_PEAK.items() if key in name), None)
+    """--peak-tflops, else the card's dense bf16 peak from the trainer's own table (None on the CPU)."""
+    return override_tflops * 1e12 if override_tflops else peak_bf16_flops(device)
 
 
 def model_fields(arch: str, args: argparse.Namespace) -> dict:

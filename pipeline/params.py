@@ -206,6 +206,8 @@ class TrainParams(Section):
     """Autocast dtype: `auto` is bf16 where the device supports it, else full precision."""
     compile: bool = False
     """Compile the model with `torch.compile`."""
+    peak_flops: float | None = Field(default=None, gt=0)
+    """Peak FLOP/s of one device for the logged MFU (`null`: the CUDA card's dense bf16 peak, looked up by name)."""
     seed: int = 0
     """Seed of initialisation, data order and dropout."""
 
@@ -245,6 +247,7 @@ class TrainParams(Section):
             logging_steps=self.logging_steps,
             mixed_precision=self.mixed_precision,
             compile=self.compile,
+            peak_flops=self.peak_flops,
             seed=self.seed,
             device=device,
         )

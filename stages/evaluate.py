@@ -8,6 +8,7 @@ import typer
 
 from ailab.datasets import PackedTokens
 from ailab.evaluation import evaluate_language_model
+from ailab.framing import DocumentFraming, check_same_framing
 from ailab.io import atomic_write_json
 from ailab.models import from_pretrained
 from pipeline.params import load_params
@@ -18,7 +19,8 @@ from stages.options import DeviceOption, ParamsOption, reports_errors
 
 @reports_errors
 def main(params: ParamsOption = Path("params.yaml"), device: DeviceOption = "auto") -> None:
-    """Evaluate artifacts/model on the whole packed validation split (windows of the model's context).
+    """Evaluate artifacts/model on the whole packed validation split (windows of the model's context, overlapping by
+    one token: the computation behind the training curves' eval_loss).
 
     Writes reports/eval/metrics.json (val_loss, perplexity, bits_per_byte; `dvc metrics show` prints it) and logs the
     metrics into its MLflow run and the pipeline run.
@@ -32,6 +34,8 @@ def main(params: ParamsOption = Path("params.yaml"), device: DeviceOption = "aut
             f"{paths.tokens('validation')} was packed for a vocabulary of {validation.meta['vocab_size']} tokens but "
             f"the model has {model.config.vocab_size}; rerun the pipeline (dvc repro) so both use the same tokenizer"
         )
+    model_framing = DocumentFraming.load(paths.model_dir)
+    check_same_framing(validation.framing, str(paths.tokens("validation")), model_framing, str(paths.model_dir))
     metrics = evaluate_language_model(
         model,
         validation.tokens,

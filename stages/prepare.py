@@ -22,7 +22,8 @@ def main(params: ParamsOption = Path("params.yaml")) -> None:
     """Tokenize the `data` corpus with artifacts/tokenizer, in parallel, and pack each split into one token file.
 
     Writes artifacts/corpus/{train,validation}.bin, each with a JSON sidecar (dtype, vocab size, tokenizer
-    fingerprint, token/document/byte counts), and reports/prepare/stats.json; logs an MLflow run.
+    fingerprint, token/document/byte counts, document framing: BOS/EOS placement), and reports/prepare/stats.json;
+    logs an MLflow run.
     """
     config = load_params(params)
     paths = PipelinePaths()

@@ -17,6 +17,7 @@ import torch
 import typer
 
 from ailab.datasets import PackedTokens, PackedWindowDataset
+from ailab.evaluation import EvaluationWindows
 from ailab.models import build_model
 from ailab.tokenizers import load_tokenizer
 from ailab.trainers import CsvLoggerCallback, ProgressCallback, Trainer, TrainingInterrupted
@@ -56,7 +57,7 @@ def build_trainer(config: Params, paths: PipelinePaths, device: str, callbacks: 
         packed.check_tokenizer(tokenizer)
     n_ctx = config.model.n_ctx
     train_set = PackedWindowDataset(train_tokens, window=n_ctx, stride=config.train.window_stride)
-    eval_set = PackedWindowDataset(validation_tokens, window=n_ctx)
+    eval_set = EvaluationWindows(validation_tokens, window=n_ctx)  # the windows the evaluate stage scores
     torch.manual_seed(config.train.seed)
     model = build_model(
         config.model.arch,

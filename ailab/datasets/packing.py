@@ -3,8 +3,9 @@
 Layout (the nanoGPT `train.bin` convention): token ids back to back, each document followed by EOS (and preceded by
 BOS when asked), as little-endian uint16 when the vocabulary fits (<= 65,535 ids, half the disk and page cache of
 uint32) or uint32 otherwise. The sidecar `<file>.json` records what is needed to use the file safely: dtype, size,
-the tokenizer's fingerprint (so a mismatched tokenizer or model is caught), and the UTF-8 byte count of the text (the
-denominator of bits per byte).
+the tokenizer's fingerprint (so a mismatched tokenizer or model is caught), the UTF-8 byte count of the text (the
+denominator of bits per byte), and the document framing (`add_bos`, `bos_token_id`, `eos_token_id`: see
+`ailab.framing`), which the trainer carries into the model directory.
 
 Speed and memory: documents are read in chunks of `chunk_size`, each chunk is tokenized with the tokenizer's batch
 encoder in one of `num_proc` worker processes, and finished chunks are appended to a temporary file in order, with at
@@ -27,6 +28,7 @@ from typing import Any
 
 import numpy as np
 
+from ailab.framing import DocumentFraming
 from ailab.io import atomic_write_json
 
 FORMAT_VERSION = 1
@@ -95,22 +97,21 @@ def _init_worker(payload: tuple[str, Any]) -> None:
     _worker_tokenizer = restore_tokenizer(payload)
 
 
-def _encode_in_worker(texts: list[str], add_bos: bool, dtype: str) -> tuple[np.ndarray, np.ndarray, int, int]:
-    return encode_chunk(_worker_tokenizer, texts, add_bos, np.dtype(dtype))
+def _encode_in_worker(
+    texts: list[str], framing: DocumentFraming, dtype: str
+) -> tuple[np.ndarray, np.ndarray, int, int]:
+    return encode_chunk(_worker_tokenizer, texts, framing, np.dtype(dtype))
 
 
 def encode_chunk(
-    tokenizer, texts: list[str], add_bos: bool, dtype: np.dtype
+    tokenizer, texts: list[str], framing: DocumentFraming, dtype: np.dtype
 ) -> tuple[np.ndarray, np.ndarray, int, int]:
-    """Tokens of `texts` packed as [BOS] doc EOS [BOS] doc EOS ..., their text lengths in tokens, UTF-8 bytes, chars."""
+    """Tokens of `texts` framed and packed as [BOS] doc EOS [BOS] doc EOS ..., their text lengths in tokens, UTF-8
+    bytes, chars."""
     batch = tokenizer.encode_batch(texts)
-    eos, bos = tokenizer.eos_token_id, tokenizer.bos_token_id
     flat: list[int] = []
     for ids in batch:
-        if add_bos:
-            flat.append(bos)
-        flat.extend(ids)
-        flat.append(eos)
+        flat.extend(framing.frame(ids))
     tokens = np.array(flat, dtype=np.int64)
     if len(tokens) and (tokens.min() < 0 or tokens.max() >= tokenizer.vocab_size):
         bad = int(tokens.max() if tokens.max() >= tokenizer.vocab_size else tokens.min())
@@ -166,12 +167,12 @@ def _env(name: str, value: str) -> Iterator[None]:
             os.environ[name] = old
 
 
-def _encoded_chunks(texts, tokenizer, add_bos, dtype, num_proc, chunk_size, start_method, scratch_dir):
+def _encoded_chunks(texts, tokenizer, framing, dtype, num_proc, chunk_size, start_method, scratch_dir):
     """Encoded chunks in corpus order: in this process when num_proc == 1, else from a pool of workers."""
     chunks = _chunks(texts, chunk_size)
     if num_proc == 1:
         for chunk in chunks:
-            yield len(chunk), encode_chunk(tokenizer, chunk, add_bos, dtype)
+            yield len(chunk), encode_chunk(tokenizer, chunk, framing, dtype)
         return
     import multiprocessing
 
@@ -182,7 +183,7 @@ def _encoded_chunks(texts, tokenizer, add_bos, dtype, num_proc, chunk_size, star
     with _env("TOKENIZERS_PARALLELISM", "false"), context.Pool(num_proc, _init_worker, (payload,)) as pool:
         in_flight: deque = deque()
         for chunk in chunks:
-            in_flight.append((len(chunk), pool.apply_async(_encode_in_worker, (chunk, add_bos, dtype.str))))
+            in_flight.append((len(chunk), pool.apply_async(_encode_in_worker, (chunk, framing, dtype.str))))
             if len(in_flight) >= 2 * num_proc:
                 n, result = in_flight.popleft()
                 yield n, result.get()
@@ -211,10 +212,7 @@ def pack_documents(
     out_path = Path(out_path)
     if out_path.suffix == ".json":
         raise ValueError(f"out_path {out_path} ends in .json, which is where its sidecar goes; use e.g. train.bin")
-    if tokenizer.eos_token_id is None:
-        raise ValueError(f"{tokenizer!r} has no EOS token: packing needs one to mark where each document ends")
-    if add_bos and tokenizer.bos_token_id is None:
-        raise ValueError(f"add_bos=True but {tokenizer!r} has no BOS token; set add_bos=False")
+    framing = DocumentFraming.from_tokenizer(tokenizer, add_bos)
     num_proc = num_proc or os.cpu_count() or 1
     if num_proc < 1:
         raise ValueError(f"num_proc must be >= 1, got {num_proc}")
@@ -239,7 +237,7 @@ def pack_documents(
                 disable=None if progress is None else not progress,
             ) as bar,
             closing(
-                _encoded_chunks(texts, tokenizer, add_bos, dtype, num_proc, chunk_size, start_method, Path(scratch))
+                _encoded_chunks(texts, tokenizer, framing, dtype, num_proc, chunk_size, start_method, Path(scratch))
             ) as encoded,
         ):
             for n, (tokens, doc_lengths, n_bytes, n_chars) in encoded:
@@ -259,9 +257,7 @@ def pack_documents(
             "vocab_size": tokenizer.vocab_size,
             "tokenizer_kind": tokenizer.kind,
             "tokenizer_fingerprint": tokenizer.fingerprint(),
-            "bos_token_id": tokenizer.bos_token_id,
-            "eos_token_id": tokenizer.eos_token_id,
-            "add_bos": add_bos,
+            **framing.to_dict(),
             "num_tokens": num_tokens,
             "num_documents": lengths.num_documents,
             "num_bytes": num_bytes,
@@ -320,6 +316,11 @@ class PackedTokens:
     @property
     def vocab_size(self) -> int:
         return self.meta["vocab_size"]
+
+    @property
+    def framing(self) -> DocumentFraming:
+        """How `pack_documents` laid the documents out in this file (BOS/EOS placement), read from the sidecar."""
+        return DocumentFraming.from_dict(self.meta, source=str(sidecar_path(self.path)))
 
     @property
     def num_bytes(self) -> int:

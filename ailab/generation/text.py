@@ -6,6 +6,8 @@ from collections.abc import Sequence
 
 import torch
 
+from ailab.framing import prompt_ids
+
 from .stopping import truncate_at_stop_string
 from .streamers import BaseStreamer, decode_continuation
 
@@ -26,7 +28,9 @@ def generate_text(
 ) -> str:
     """Continue `prompt` and return only the new text (the prompt is not repeated).
 
-    The prompt is encoded with the tokenizer's BOS when it has one. `temperature=0` is greedy; `seed` makes sampling
+    The prompt starts as the model's training documents started: after the separator of `tokenizer.framing` (the
+    previous document's EOS, then BOS when the corpus was packed with `add_bos`); with no recorded framing, after the
+    tokenizer's BOS when it has one (see `ailab.framing.prompt_ids`). `temperature=0` is greedy; `seed` makes sampling
     reproducible. Generation stops at the model's EOS or at a stop string, which is cut from the returned text (with
     anything after it in the same token). `device` defaults to the model's; the model is put in eval mode.
     """
@@ -34,8 +38,7 @@ def generate_text(
         raise ValueError(f"prompt must be a string, got {type(prompt).__name__}")
     device = torch.device(device) if device is not None else next(model.parameters()).device
     model.to(device).eval()
-    add_bos = tokenizer.bos_token_id is not None
-    ids = tokenizer.encode(prompt, add_bos=add_bos)
+    ids = prompt_ids(tokenizer, prompt)
     if not ids:
         raise ValueError("the prompt encodes to no tokens and the tokenizer has no BOS token to start from")
     input_ids = torch.tensor([ids], dtype=torch.long, device=device)

@@ -14,6 +14,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any, ClassVar
 
+from ailab.framing import DocumentFraming
 from ailab.io import atomic_write_json
 
 MARKER_FILE = "ailab_tokenizer.json"
@@ -25,6 +26,9 @@ class Tokenizer(ABC):
 
     kind: ClassVar[str]
     """"bpe", "ascii" or "sentencepiece": the value of `tokenizer.kind` in params.yaml."""
+    framing: DocumentFraming | None = None
+    """How a model's training documents were framed with this tokenizer (`ailab.framing`); `load_tokenizer` reads it
+    from a model directory, `save` writes it; None when unknown."""
 
     # ---- what a subclass provides -------------------------------------------------------------------------
     @property
@@ -116,6 +120,8 @@ class Tokenizer(ABC):
         directory.mkdir(parents=True, exist_ok=True)
         settings = self._save_files(directory)
         atomic_write_json(directory / MARKER_FILE, {"kind": self.kind, "class": type(self).__name__, **settings})
+        if self.framing is not None:
+            self.framing.save(directory)
 
     def fingerprint(self) -> str:
         """sha256 hex of the kind and the canonical vocabulary/model: equal iff the tokenizers encode alike."""

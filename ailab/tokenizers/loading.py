@@ -8,6 +8,7 @@ import warnings
 from collections.abc import Iterable
 from pathlib import Path
 
+from ailab.framing import DocumentFraming
 from ailab.tokenizers.base import MARKER_FILE, Tokenizer
 from ailab.tokenizers.bpe import BpeTokenizer, TinyStoriesBpe8kTokenizer
 from ailab.tokenizers.llama_sentencepiece import LlamaTokenizer
@@ -47,7 +48,8 @@ def train_tokenizer(kind: str, texts: Iterable[str], vocab_size: int | None) -> 
 
 
 def load_tokenizer(directory: str | os.PathLike) -> Tokenizer:
-    """The tokenizer that `Tokenizer.save(directory)` wrote, as the same class."""
+    """The tokenizer that `Tokenizer.save(directory)` wrote, as the same class, with the directory's document framing
+    (`tokenizer.framing`, None when it has none)."""
     directory = Path(directory)
     marker = directory / MARKER_FILE
     if not marker.is_file():
@@ -61,4 +63,6 @@ def load_tokenizer(directory: str | os.PathLike) -> Tokenizer:
     cls = _CLASSES.get(settings.get("class", ""), _CLASS_OF_KIND.get(kind))
     if cls is None or cls.kind != kind:
         raise ValueError(f"{marker} names an unknown tokenizer (kind={kind!r}); known kinds: {list(TOKENIZER_KINDS)}")
-    return cls.from_directory(directory, settings)
+    tokenizer = cls.from_directory(directory, settings)
+    tokenizer.framing = DocumentFraming.load(directory)
+    return tokenizer

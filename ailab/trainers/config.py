@@ -54,6 +54,9 @@ class TrainingConfig:
     """"bf16" autocast, "fp16" autocast + gradient scaler, "no", or "auto" (bf16 on CUDA if supported, else "no")."""
     compile: bool = False
     """Apply `torch.compile` to the model (from outside; the model itself is unchanged)."""
+    peak_flops: float | None = None
+    """The device's peak FLOP/s for the `mfu` log; None looks up the CUDA card's dense bf16 peak by name (no MFU
+    on unknown cards and on the CPU). Set it for a card missing from the table or to measure against another peak."""
     seed: int = 0
     """Seeds python, numpy and torch at the start of a fresh run and the data order of every epoch."""
     device: str = "auto"
@@ -101,6 +104,8 @@ class TrainingConfig:
                 _fail(name, value, "a positive integer or None")
         if self.mixed_precision not in MIXED_PRECISION_CHOICES:
             _fail("mixed_precision", self.mixed_precision, f"one of {MIXED_PRECISION_CHOICES}")
+        if self.peak_flops is not None and not self.peak_flops > 0:
+            _fail("peak_flops", self.peak_flops, "a positive number of FLOP/s or None")
         if not isinstance(self.compile, bool):
             _fail("compile", self.compile, "true or false")
         if not _is_int(self.seed):

@@ -25,6 +25,7 @@ import torch.distributed as dist
 from torch import nn
 from torch.utils.data import Dataset
 
+from ailab.framing import framing_of
 from ailab.io import atomic_directory
 from ailab.trainers import checkpoint as ckpt
 from ailab.trainers.callbacks import ProgressCallback, TrainerCallback, TrainerState
@@ -41,6 +42,7 @@ from ailab.trainers.optim import build_optimizer
 from ailab.trainers.precision import autocast_context, build_grad_scaler, resolve_mixed_precision
 from ailab.trainers.sampler import ShuffledBatchSampler, collate
 from ailab.trainers.schedulers import LRScheduler
+from ailab.trainers.step_metrics import StepMetrics
 from ailab.trainers.throughput import model_flops_utilization, peak_bf16_flops
 
 
@@ -164,28 +166,24 @@ class Trainer:
             "train_runtime_s": time.perf_counter() - start,
         }
 
-    @torch.no_grad()
     def evaluate(self) -> dict[str, float]:
-        """Mean loss over the first `eval_batches` batches of the eval set (all of it if None), read in order."""
+        """Loss over the first `eval_batches` batches of the eval set (all of it if None), read in order, sharded over
+        the ranks: {"eval_loss"}, plus "eval_bits_per_byte" when the eval set knows its bytes (`EvaluationWindows`).
+
+        The same computation as the `evaluate` stage (`ailab.evaluation.evaluate_windows`), in the training precision.
+        """
+        from ailab.evaluation import evaluate_windows  # imported here: ailab.evaluation imports ailab.trainers
+
         if self.eval_dataset is None:
             raise ValueError("Trainer.evaluate() needs an eval_dataset; pass eval_dataset=... to Trainer")
-        batch_size = self.args.train_batch_size
-        n = len(self.eval_dataset)
-        num_batches = math.ceil(n / batch_size)
-        if self.args.eval_batches is not None:
-            num_batches = min(num_batches, self.args.eval_batches)
-        was_training = self.model.training
-        self.model.eval()
-        loss_sum = torch.zeros(2, dtype=torch.float64, device=self.device)  # [sum of loss × items, items]
-        for b in range(self.dist.rank, num_batches, self.dist.world_size):
-            indices = list(range(b * batch_size, min((b + 1) * batch_size, n)))
-            batch = self._to_device(collate(self.eval_dataset, indices))
-            with autocast_context(self.precision, self.device):
-                loss = self.model(batch["input_ids"], labels=batch["labels"]).loss
-            loss_sum += torch.stack([loss.double() * len(indices), loss.new_tensor(len(indices), dtype=torch.float64)])
-        all_reduce_sum(loss_sum, self.dist)
-        self.model.train(was_training)
-        return {"eval_loss": (loss_sum[0] / loss_sum[1]).item()}
+        metrics = evaluate_windows(
+            self.model, self.eval_dataset, batch_size=self.args.train_batch_size, max_batches=self.args.eval_batches,
+            device=self.device, precision=self.precision, rank=self.dist.rank, world_size=self.dist.world_size,
+        )  # fmt: skip
+        result = {"eval_loss": metrics["val_loss"]}
+        if "bits_per_byte" in metrics:
+            result["eval_bits_per_byte"] = metrics["bits_per_byte"]
+        return result
 
     def save_model(self, output_dir: str | Path) -> None:
         """Write the final model (safetensors + config.json) and the tokenizer, if any, atomically (rank 0)."""
@@ -197,41 +195,56 @@ class Trainer:
     # ------------------------------------------------------------------ the loop
 
     def _train_loop(self) -> None:
+        """Steps queue device work only; the host reads the device at sync points: log, eval, save, last step."""
         args, state = self.args, self.state
         self._train_model.train()
-        logged_loss, logged_norm, logged_steps = 0.0, torch.zeros((), device=self.device), 0
+        metrics = StepMetrics(self.device, state.global_step)
         window_start, paused = time.perf_counter(), 0.0
         if self.device.type == "cuda":
             torch.cuda.reset_peak_memory_stats(self.device)
         while state.global_step < state.max_steps:
             lr = self.scheduler.apply()
-            loss_value, grad_norm, stop = self._optimizer_step()
+            loss, grad_norm = self._optimizer_step()
+            metrics.add(loss, grad_norm)
             state.global_step += 1
             state.epoch = self.sampler.epoch + self.sampler.batch_index / self.sampler.batches_per_epoch
-            self._last_loss = loss_value
-            logged_loss, logged_norm, logged_steps = logged_loss + loss_value, logged_norm + grad_norm, logged_steps + 1
 
             last_step = state.global_step == state.max_steps
-            if state.global_step % args.logging_steps == 0 or last_step:
-                elapsed = time.perf_counter() - window_start - paused
-                logs = self._logs(logged_loss / logged_steps, lr, logged_norm.item() / logged_steps,
-                                  logged_steps * self.tokens_per_step / elapsed)  # fmt: skip
-                self._callback("on_log", state, logs)
-                logged_loss, logged_norm, logged_steps = 0.0, torch.zeros((), device=self.device), 0
+            log_due = state.global_step % args.logging_steps == 0 or last_step
+            eval_due = bool(args.eval_steps) and (state.global_step % args.eval_steps == 0 or last_step)
+            save_due = bool(args.save_steps) and (state.global_step % args.save_steps == 0 or last_step)
+            stop = False
+            if log_due or eval_due or save_due:
+                stop = self._sync_point(metrics)
+            if log_due:
+                loss_mean, norm_mean, steps = metrics.read(self.dist)
+                self._last_loss = loss_mean
+                tokens_per_second = steps * self.tokens_per_step / (time.perf_counter() - window_start - paused)
+                self._callback("on_log", state, self._logs(loss_mean, lr, norm_mean, tokens_per_second))
                 window_start, paused = time.perf_counter(), 0.0
 
             pause_start = time.perf_counter()
-            eval_due = args.eval_steps and (state.global_step % args.eval_steps == 0 or last_step)
             if eval_due and self.eval_dataset is not None:
                 self._evaluate_and_track()
-            if args.save_steps and (state.global_step % args.save_steps == 0 or last_step):
-                self._save_checkpoint()
+            if save_due:
+                self._save_checkpoint(metrics)
             paused += time.perf_counter() - pause_start
 
             self._callback("on_step_end", state)
-            # one process acts on a signal as soon as the step is done; ranks act on the vote taken mid-step
+            # one process acts on a signal as soon as the step is done; ranks act on the vote of a sync point
             if stop or (self._stop_signal is not None and not self.dist.is_distributed):
-                self._interrupt()
+                self._interrupt(metrics)
+
+    def _sync_point(self, metrics: StepMetrics) -> bool:
+        """Stop on a non-finite loss since the last sync point; return whether any rank was asked to stop."""
+        bad = metrics.first_non_finite(self.dist)
+        if bad is not None:
+            self._raise_non_finite(*bad)
+        if not self.dist.is_distributed:
+            return self._stop_signal is not None
+        votes = torch.tensor([1.0 if self._stop_signal is not None else 0.0], device=self.device)
+        all_reduce_sum(votes, self.dist)
+        return votes.item() > 0
 
     def _evaluate_and_track(self) -> None:
         metrics = self.evaluate()
@@ -240,8 +253,11 @@ class Trainer:
             self.state.best_eval_loss = metrics["eval_loss"]
         self._callback("on_evaluate", self.state, {**metrics, "best_eval_loss": self.state.best_eval_loss})
 
-    def _optimizer_step(self) -> tuple[float, torch.Tensor, bool]:
-        """Accumulate gradients over the micro-batches, clip, step. Returns (mean loss, pre-clip norm, stop vote)."""
+    def _optimizer_step(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """Accumulate gradients over the micro-batches, clip, step: (mean loss, pre-clip norm), both on the device.
+
+        Nothing here reads a device value on the host, so on CUDA the next step is queued while this one runs.
+        """
         accum = self.args.gradient_accumulation_steps
         step_loss = torch.zeros((), device=self.device)
         for micro_step in range(accum):
@@ -253,9 +269,6 @@ class Trainer:
                     loss = self._train_model(batch["input_ids"], labels=batch["labels"]).loss / accum
                 self.scaler.scale(loss).backward()
             step_loss += loss.detach().float()
-        loss_value, stop = self._reduce_step(step_loss)
-        if not math.isfinite(loss_value):
-            self._raise_non_finite(loss_value)
 
         self.scaler.unscale_(self.optimizer)
         max_norm = self.args.max_grad_norm if self.args.max_grad_norm > 0 else math.inf
@@ -264,22 +277,15 @@ class Trainer:
         self.scaler.update()
         self.optimizer.zero_grad(set_to_none=True)
         self.scheduler.step()
-        return loss_value, grad_norm, stop
+        return step_loss, grad_norm
 
-    def _interrupt(self) -> None:
+    def _interrupt(self, metrics: StepMetrics) -> None:
         """Checkpoint the step just finished (unless save_steps already did) and raise TrainingInterrupted."""
         path = ckpt.checkpoint_dir(self.args.output_dir, self.state.global_step)
         if self.state.last_checkpoint != str(path):
-            self._save_checkpoint()
+            self._sync_point(metrics)  # never save weights that a non-finite loss has reached
+            self._save_checkpoint(metrics)
         raise TrainingInterrupted(self._stop_signal or signal.SIGTERM, self.state.global_step, path)
-
-    def _reduce_step(self, step_loss: torch.Tensor) -> tuple[float, bool]:
-        """Mean loss over ranks and whether any rank was asked to stop: one small all-reduce, one host sync."""
-        flag = 1.0 if self._stop_signal is not None else 0.0
-        packed = torch.stack([step_loss, step_loss.new_tensor(flag)])
-        all_reduce_sum(packed, self.dist)
-        loss_sum, stop_votes = packed.tolist()
-        return loss_sum / self.dist.world_size, stop_votes > 0
 
     def _logs(self, loss: float, lr: float, grad_norm: float, tokens_per_second: float) -> dict[str, float]:
         logs = {
@@ -292,17 +298,17 @@ class Trainer:
         }
         if self.device.type == "cuda":
             logs["peak_memory_gib"] = torch.cuda.max_memory_allocated(self.device) / 2**30
-            peak = peak_bf16_flops(self.device)
-            if peak is not None and hasattr(self.model, "flops_per_token"):
-                per_device = tokens_per_second / self.dist.world_size
-                logs["mfu"] = model_flops_utilization(self.model.flops_per_token(self.seq_len), per_device, peak)
+        peak = self.args.peak_flops or peak_bf16_flops(self.device)
+        if peak is not None and hasattr(self.model, "flops_per_token"):
+            per_device = tokens_per_second / self.dist.world_size
+            logs["mfu"] = model_flops_utilization(self.model.flops_per_token(self.seq_len), per_device, peak)
         return logs
 
-    def _raise_non_finite(self, loss_value: float) -> None:
+    def _raise_non_finite(self, step: int, loss_value: float) -> None:
         last_good = ckpt.latest_checkpoint(self.args.output_dir)
         where = f"last good checkpoint: {last_good}" if last_good else f"no checkpoint in {self.args.output_dir}"
         raise NonFiniteLossError(
-            f"loss is {loss_value} at step {self.state.global_step + 1}; {where}. "
+            f"loss is {loss_value} at step {step}; {where}. "
             "Lower learning_rate, raise warmup_steps or lower max_grad_norm, then restart "
             "(or resume from that checkpoint)."
         )
@@ -368,8 +374,9 @@ class Trainer:
         self._last_loss = metadata.get("loss")
         ckpt.set_rng_state(training_state["rng"][self.dist.rank])
 
-    def _save_checkpoint(self) -> None:
+    def _save_checkpoint(self, metrics: StepMetrics) -> None:
         path = ckpt.checkpoint_dir(self.args.output_dir, self.state.global_step)
+        loss = metrics.latest_loss(self.dist)
         rng_states = [ckpt.rng_state()]
         if self.dist.is_distributed:
             rng_states = [None] * self.dist.world_size
@@ -388,7 +395,7 @@ class Trainer:
             metadata = {
                 "step": self.state.global_step,
                 "epoch": self.state.epoch,
-                "loss": self._last_loss,
+                "loss": loss,
                 "eval_loss": self.state.last_eval_loss,
                 "best_eval_loss": self.state.best_eval_loss,
                 "training_config": self.args.to_dict(),
@@ -404,9 +411,13 @@ class Trainer:
         barrier(self.dist)
 
     def _save_model_files(self, directory: Path) -> None:
+        """Weights, config, tokenizer and the training data's document framing: a directory generation can use."""
         self.model.save_pretrained(directory)
         if self.tokenizer is not None and hasattr(self.tokenizer, "save"):
             self.tokenizer.save(directory)
+        framing = framing_of(self.train_dataset)
+        if framing is not None:
+            framing.save(directory)
 
     # ------------------------------------------------------------------ plumbing
 

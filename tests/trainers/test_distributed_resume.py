@@ -1,4 +1,4 @@
-"""Exact resume under DDP: every rank gets back its own RNG state and its shard of the same data position."""
+"""Exact resume under DDP, eager and compiled: every rank gets back its RNG state and its shard of the data position."""
 
 import json
 
@@ -9,8 +9,9 @@ from tests.trainers.subprocess_env import run_tiny_training
 
 
 @pytest.mark.slow
-def test_two_process_run_resumed_from_a_checkpoint_repeats_the_straight_run_bit_for_bit(tmp_path):
-    common = ["--max-steps", 6, "--save-steps", 3, "--dropout", 0.1, "--batch-size", 4]
+@pytest.mark.parametrize("compiled", [False, True], ids=["eager", "compiled"])
+def test_two_process_run_resumed_from_a_checkpoint_repeats_the_straight_run_bit_for_bit(tmp_path, compiled):
+    common = ["--max-steps", 6, "--save-steps", 3, "--dropout", 0.1, "--batch-size", 4, *(["--compile"] * compiled)]
     straight = run_tiny_training(
         "--output-dir",
         tmp_path / "straight",

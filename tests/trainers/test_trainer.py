@@ -5,6 +5,7 @@ import math
 import pytest
 import torch
 
+from ailab.evaluation import EvaluationWindows, evaluate_windows
 from ailab.models.gpt2 import GPT2Model
 from ailab.trainers import CsvLoggerCallback, NonFiniteLossError, Trainer, TrainerCallback
 from ailab.trainers.checkpoint import load_training_state
@@ -140,6 +141,26 @@ def test_evaluation_tracks_best_and_last_and_matches_a_manual_mean(tmp_path):
         losses = [trainer.model(eval_set.data[i : i + 4], labels=eval_set.data[i : i + 4]).loss for i in (0, 4)]
     assert trainer.evaluate()["eval_loss"] == pytest.approx(torch.stack(losses).mean().item(), rel=1e-6)
     assert trainer.model.training is False  # evaluate() restores the mode it found
+
+
+def test_evaluation_with_token_windows_reports_bits_per_byte_of_the_batches_it_read(tmp_path):
+    tokens = TokenWindows(40, seed=2).data.flatten().numpy()
+    eval_set = EvaluationWindows(tokens, window=16, num_bytes=2 * len(tokens))
+    evals = []
+
+    class Evals(TrainerCallback):
+        def on_evaluate(self, state, metrics):
+            evals.append(metrics)
+
+    args = tiny_config(tmp_path, max_steps=3, eval_steps=3, eval_batches=3)
+    trainer = Trainer(tiny_model(), None, args, TokenWindows(64), eval_dataset=eval_set, callbacks=[Evals()])
+    trainer.train()
+    expected = evaluate_windows(trainer.model, eval_set, batch_size=4, max_batches=3, device="cpu")
+    assert expected["val_tokens"] == 3 * 4 * 15 < len(tokens) - 1  # only the first 3 batches
+    assert evals[-1]["eval_loss"] == expected["val_loss"]
+    assert evals[-1]["eval_bits_per_byte"] == expected["bits_per_byte"]
+    unknown_bytes = Trainer(tiny_model(), None, args, TokenWindows(64), eval_dataset=TokenWindows(8), callbacks=[])
+    assert set(unknown_bytes.evaluate()) == {"eval_loss"}  # a dataset that does not know its bytes: the loss only
 
 
 def test_resume_refuses_changed_settings_and_names_them(tmp_path):

@@ -1,7 +1,7 @@
 """A tiny, fully seeded GPT-2 training run, importable by the tests and runnable as a script (subprocess, torchrun).
 
 python tests/trainers/tiny_training.py --output-dir DIR --max-steps 8 [--kill-at-step K] [--term-at-step K]
-    [--resume latest] [--dropout 0.1] [--batch-size 4] [--accum 1] [--losses-file F]
+    [--resume latest] [--dropout 0.1] [--batch-size 4] [--accum 1] [--losses-file F] [--final-dir D] [--compile]
 """
 
 from __future__ import annotations
@@ -99,6 +99,7 @@ def main() -> int:
     parser.add_argument("--accum", type=int, default=1)
     parser.add_argument("--losses-file", default=None)
     parser.add_argument("--final-dir", default=None)
+    parser.add_argument("--compile", action="store_true")
     a = parser.parse_args()
 
     recorder = RecordLosses()
@@ -113,6 +114,7 @@ def main() -> int:
         save_steps=a.save_steps,
         train_batch_size=a.batch_size,
         gradient_accumulation_steps=a.accum,
+        compile=a.compile,
     )
     trainer = Trainer(tiny_model(a.dropout), None, args, TokenWindows(64), callbacks=callbacks)
     try:
