@@ -300,11 +300,13 @@ def log_corpus(corpus_dir: Path, params: Params) -> None:
     from mlflow.entities import DatasetInput, InputTag
 
     from pipeline.corpus_dataset import corpus_splits
+    from pipeline.paths import SPLITS
 
-    datasets = corpus_splits(corpus_dir, params.data, ("train", "validation"))
+    contexts = {"train": "training", "validation": "validation"}
+    datasets = corpus_splits(corpus_dir, params.data, SPLITS)
     inputs = [
-        DatasetInput(dataset._to_mlflow_entity(), [InputTag("mlflow.data.context", context)])
-        for dataset, context in zip(datasets, ("training", "validation"))
+        DatasetInput(dataset._to_mlflow_entity(), [InputTag("mlflow.data.context", contexts[split])])
+        for dataset, split in zip(datasets, SPLITS)
     ]
     for run_id in (mlflow.active_run().info.run_id, pipeline_run_id()):
         mlflow.MlflowClient().log_inputs(run_id, datasets=inputs)

@@ -10,11 +10,9 @@ from ailab.datasets import load_corpus, pack_documents
 from ailab.io import atomic_directory, atomic_write_json
 from ailab.tokenizers import load_tokenizer
 from pipeline.params import load_params
-from pipeline.paths import PipelinePaths
+from pipeline.paths import SPLITS, PipelinePaths
 from pipeline.tracking import log_stats, stage_run
 from stages.options import ParamsOption, reports_errors
-
-SPLITS = ("train", "validation")
 
 
 @reports_errors
