@@ -198,6 +198,8 @@ class TrainParams(Section):
     """Keep at most this many checkpoints (oldest pruned)."""
     log_checkpoints: bool = False
     """Also upload every periodic checkpoint to the MLflow run (the final model is always uploaded)."""
+    log_system_metrics: bool = False
+    """Sample CPU, memory and GPU use (`system/...` metrics) into the MLflow run of `train` while it trains."""
     logging_steps: int = Field(default=10, gt=0)
     """Log loss, learning rate, grad norm and tokens/s every this many steps."""
     mixed_precision: Literal["auto", "bf16", "fp16", "no"] = "auto"

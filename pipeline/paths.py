@@ -9,6 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+SPLITS = ("train", "validation")
+"""The packed corpus splits, in the order `prepare` writes them."""
+
 
 @dataclass(frozen=True)
 class PipelinePaths:

@@ -1,16 +1,29 @@
-"""MLflow tracking for the stages: one store (`mlflow.db` at the pipeline root), runs tagged with their provenance.
+"""MLflow tracking for the stages: one run per pipeline execution of an experiment, each stage a child run in it.
 
-The training run is the one users compare in `mlflow ui`: `train` creates it with every pipeline param,
-`evaluate` and `generate` log their metrics and samples into it (its id is kept in `reports/train/mlflow_run.json`).
-The tokenizer and data stages log runs of their own. mlflow is imported when a run starts, not with this module, so
-the commands that never track (`ailab --help`, `ailab sample`) start seconds sooner.
+The pipeline run is what users compare in `mlflow ui`: it is named after the DVC experiment (`DVC_EXP_NAME`, which
+`dvc exp run` sets for the stages) or, outside `dvc exp run`, after the model and a short hash of all params
+(`gpt2-4x128-1a2b3c4d`); it holds every param, the final `val_loss`, `perplexity` and `bits_per_byte`, the corpus
+as dataset inputs and the trained model. Each stage is its own process, so a stage finds its pipeline run in the
+store: the newest run tagged with the same name and params hash that has no child for this stage yet; otherwise it
+starts a new one. A stage that DVC skips never starts, so it creates no run; a stage that runs again (after a code
+change, or a second `dvc exp run -f` of the same name) starts a new pipeline run, and the stages after it join that.
+
+When the model is reused (only `evaluate` or `generate` reran, e.g. after a `generate` param change), the new
+pipeline run links the logged model it reuses, its dataset inputs and the final metrics of `reports/eval/metrics.json`
+(which are the reused model's: DVC skipped `evaluate` or reruns it, which logs its own), so it compares like the rest.
+
+The store is `mlflow.db` at the DVC repository root (`DVC_ROOT`, which DVC sets for every stage, also for queued
+experiments that run in a temporary copy), else at the pipeline root; `MLFLOW_TRACKING_URI` overrides it. mlflow is
+imported when a run starts, not with this module, so commands that never track start sooner.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import subprocess
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -18,22 +31,50 @@ from typing import TYPE_CHECKING, Any
 
 from ailab.io import atomic_write_json
 from ailab.trainers import TrainerCallback
-from pipeline.params import Params
+from pipeline.params import GenerateParams, Params, flatten
 
 if TYPE_CHECKING:
     import mlflow
 
+    from pipeline.paths import PipelinePaths
+
 DEFAULT_EXPERIMENT = "ailab"
+PIPELINE_TAG = "ailab.pipeline"
+PARAMS_HASH_TAG = "ailab.params_hash"
+STAGE_TAG = "ailab.stage."
+MODEL_TAG = "ailab.model_id"
+PARENT_TAG = "mlflow.parentRunId"
+FINAL_METRICS = ("val_loss", "perplexity", "bits_per_byte")
+MODEL_NAME = "model"
+
+
+def store_root(root: Path) -> Path:
+    """Where the store lives: the DVC repository root when DVC runs the stage (`DVC_ROOT`), else `root`."""
+    return Path(os.environ.get("DVC_ROOT") or root)
 
 
 def tracking_uri(root: Path) -> str:
-    """`MLFLOW_TRACKING_URI` if set, else the sqlite store `mlflow.db` at the pipeline root (`mlflow ui` reads it)."""
-    return os.environ.get("MLFLOW_TRACKING_URI") or f"sqlite:///{(root / 'mlflow.db').resolve()}"
+    """`MLFLOW_TRACKING_URI` if set, else the sqlite store `mlflow.db` at the store root (`mlflow ui` reads it)."""
+    return os.environ.get("MLFLOW_TRACKING_URI") or f"sqlite:///{(store_root(root) / 'mlflow.db').resolve()}"
 
 
 def experiment_name() -> str:
     """`MLFLOW_EXPERIMENT_NAME` if set, else `ailab`."""
     return os.environ.get("MLFLOW_EXPERIMENT_NAME") or DEFAULT_EXPERIMENT
+
+
+def params_hash(params: Params) -> str:
+    """8 hex digits that change with any param: pipeline runs with the same params share it."""
+    canonical = json.dumps(params.model_dump(mode="json"), sort_keys=True)
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:8]
+
+
+def pipeline_run_name(params: Params) -> str:
+    """The DVC experiment name under `dvc exp run`, else `<arch>-<layers>x<d_model>-<params hash>`."""
+    if os.environ.get("DVC_EXP_NAME"):
+        return os.environ["DVC_EXP_NAME"]
+    model = params.model
+    return f"{model.arch}-{model.n_layers}x{model.d_model}-{params_hash(params)}"
 
 
 def git_state(root: Path) -> tuple[str, bool | None]:
@@ -61,9 +102,53 @@ def _use_store(root: Path) -> str:
     name = experiment_name()
     experiment = mlflow.get_experiment_by_name(name)
     if experiment is None:
-        artifacts = (root / "mlartifacts").resolve().as_uri()
+        artifacts = (store_root(root) / "mlartifacts").resolve().as_uri()
         return mlflow.create_experiment(name, artifact_location=artifacts)
     return experiment.experiment_id
+
+
+def _provenance_tags(root: Path) -> dict[str, str]:
+    commit, dirty = git_state(root)
+    tags = {
+        "mlflow.source.git.commit": commit,
+        "git.commit": commit,
+        "git.dirty": str(dirty).lower() if dirty is not None else "unknown",
+        "experiment": experiment_name(),
+    }
+    if os.environ.get("DVC_EXP_NAME"):
+        tags["dvc.exp_name"] = os.environ["DVC_EXP_NAME"]
+    return tags
+
+
+def find_pipeline_run(experiment_id: str, stage: str, params: Params) -> str | None:
+    """The newest pipeline run with these params' name and hash that `stage` has not run in yet, or None."""
+    import mlflow
+
+    name, digest = pipeline_run_name(params), params_hash(params)
+    quoted = name.replace("'", "\\'")
+    newest = mlflow.search_runs(
+        [experiment_id],
+        filter_string=f"tags.`{PIPELINE_TAG}` = '{quoted}' and tags.`{PARAMS_HASH_TAG}` = '{digest}'",
+        order_by=["attributes.start_time DESC"],
+        max_results=1,
+        output_format="list",
+    )
+    if not newest or f"{STAGE_TAG}{stage}" in newest[0].data.tags:
+        return None
+    return newest[0].info.run_id
+
+
+def _existing_run(run_id: str | None) -> str | None:
+    import mlflow
+    from mlflow.exceptions import MlflowException
+
+    if run_id is None:
+        return None
+    try:
+        mlflow.get_run(run_id)
+    except MlflowException:
+        return None  # the store was reset since: start a fresh run instead
+    return run_id
 
 
 @contextmanager
@@ -75,42 +160,56 @@ def stage_run(
     sections: tuple[str, ...] | None = None,
     run_id: str | None = None,
     tags: dict[str, str] | None = None,
+    log_system_metrics: bool = False,
 ) -> Iterator[mlflow.ActiveRun]:
-    """Start (with `run_id`: continue) the MLflow run of `stage`, tagged with git commit, dirty flag, stage, experiment.
+    """Run `stage` as a child of its pipeline run (found or started, see the module docstring); yield the child.
 
-    A new run records the params of `sections` (all sections when None), flattened as `section.key`.
+    The child is named `<pipeline run name>/<stage>`, so a chart legend tells two experiments' stages apart.
+
+    With `run_id` (an interrupted training resuming) that child is continued in its own pipeline run. A new child
+    records the params of `sections` (all sections when None), flattened as `section.key`, and `tags`; a new
+    pipeline run records every param. `log_system_metrics` samples CPU, memory (and GPU) use into the child.
     """
     import mlflow
-    from mlflow.exceptions import MlflowException
 
     experiment_id = _use_store(root)
-    commit, dirty = git_state(root)
-    if run_id is not None:
-        try:
-            mlflow.get_run(run_id)
-        except MlflowException:
-            run_id = None  # the store was reset since training: start a fresh run instead
-    with mlflow.start_run(run_id=run_id, experiment_id=experiment_id, run_name=None if run_id else stage) as run:
-        all_tags = {
-            "mlflow.source.git.commit": commit,
-            "git.commit": commit,
-            "git.dirty": str(dirty).lower() if dirty is not None else "unknown",
-            "experiment": experiment_name(),
-            f"dvc.stage.{stage}": "ran",
-        }
-        if run_id is None:
-            all_tags["dvc.stage"] = stage
-            all_tags["mlflow.source.name"] = f"ailab {stage.replace('_', '-')}"
-        if os.environ.get("DVC_EXP_NAME"):
-            all_tags["dvc.exp_name"] = os.environ["DVC_EXP_NAME"]
-        all_tags.update(tags or {})
-        mlflow.set_tags(all_tags)
-        if run_id is None:
-            flat = params.flat()
-            if sections is not None:
-                flat = {k: v for k, v in flat.items() if k.split(".", 1)[0] in sections}
-            log_params(flat)
-        yield run
+    provenance = _provenance_tags(root)
+    child_id = _existing_run(run_id)
+    parent_id = mlflow.get_run(child_id).data.tags.get(PARENT_TAG) if child_id else None
+    parent_id = parent_id or find_pipeline_run(experiment_id, stage, params)
+    name = pipeline_run_name(params)
+    parent_tags = {**provenance, PIPELINE_TAG: name, PARAMS_HASH_TAG: params_hash(params)}
+    with mlflow.start_run(
+        run_id=parent_id, experiment_id=experiment_id, run_name=None if parent_id else name, tags=parent_tags
+    ) as parent:
+        if parent_id is None:
+            log_params(params.flat())
+        with mlflow.start_run(
+            run_id=child_id,
+            experiment_id=experiment_id,
+            run_name=None if child_id else f"{name}/{stage}",
+            nested=True,
+            log_system_metrics=log_system_metrics or None,
+        ) as run:
+            mlflow.MlflowClient().set_tag(parent.info.run_id, f"{STAGE_TAG}{stage}", run.info.run_id)
+            child_tags = {**provenance, "dvc.stage": stage, "mlflow.source.name": f"ailab {stage.replace('_', '-')}"}
+            mlflow.set_tags({**child_tags, **(tags or {})})
+            if child_id is None:
+                flat = params.flat()
+                if sections is not None:
+                    flat = {k: v for k, v in flat.items() if k.split(".", 1)[0] in sections}
+                log_params(flat)
+            yield run
+
+
+def pipeline_run_id() -> str:
+    """The id of the active stage's pipeline run (its parent)."""
+    import mlflow
+
+    run = mlflow.active_run()
+    if run is None:
+        raise RuntimeError("no active stage run: call this inside stage_run")
+    return mlflow.get_run(run.info.run_id).data.tags[PARENT_TAG]
 
 
 def _param_value(value: Any) -> str:
@@ -118,10 +217,8 @@ def _param_value(value: Any) -> str:
     return text[:6000]
 
 
-def log_flat_metrics(metrics: dict[str, Any], prefix: str = "", step: int | None = None) -> None:
-    """Log every numeric leaf of a (nested) dict as an MLflow metric named `prefix + dotted.key`."""
-    import mlflow
-
+def flat_metrics(metrics: dict[str, Any], prefix: str = "") -> dict[str, float]:
+    """Every numeric leaf of a (nested) dict as `prefix + dotted.key: float`."""
     flat: dict[str, float] = {}
     stack: list[tuple[str, Any]] = list(metrics.items())
     while stack:
@@ -130,15 +227,61 @@ def log_flat_metrics(metrics: dict[str, Any], prefix: str = "", step: int | None
             stack.extend((f"{key}.{k}", v) for k, v in value.items())
         elif isinstance(value, (int, float)) and not isinstance(value, bool):
             flat[f"{prefix}{key}"] = float(value)
+    return flat
+
+
+def log_flat_metrics(metrics: dict[str, Any], prefix: str = "", step: int | None = None) -> None:
+    """Log every numeric leaf of a (nested) dict as an MLflow metric named `prefix + dotted.key`."""
+    import mlflow
+
+    flat = flat_metrics(metrics, prefix)
     if flat:
         mlflow.log_metrics(flat, step=step)
 
 
-def log_params(params: dict[str, Any]) -> None:
-    """Record extra params (e.g. counts only known once the model exists) in the active run."""
+def log_final_metrics(metrics: dict[str, Any]) -> None:
+    """Log `val_loss`, `perplexity` and `bits_per_byte` into the stage's run and its pipeline run (compare view).
+
+    Any other number in `metrics` goes into the stage's run only, as `eval/<key>`.
+    """
     import mlflow
 
-    mlflow.log_params({k: _param_value(v) for k, v in params.items()})
+    final = {k: float(metrics[k]) for k in FINAL_METRICS if k in metrics}
+    others = {f"eval/{k}": v for k, v in flat_metrics(metrics).items() if k not in FINAL_METRICS}
+    mlflow.log_metrics({**final, **others})
+    mlflow.MlflowClient().log_batch(
+        pipeline_run_id(), metrics=[_metric(k, v) for k, v in final.items()], synchronous=True
+    )
+
+
+def _metric(key: str, value: float, step: int = 0) -> Any:
+    from mlflow.entities import Metric
+
+    return Metric(key, value, int(time.time() * 1000), step)
+
+
+def log_params(params: dict[str, Any], pipeline: bool = False) -> None:
+    """Record params in the active run (with `pipeline`, in its pipeline run too: facts of the whole experiment)."""
+    import mlflow
+
+    values = {k: _param_value(v) for k, v in params.items()}
+    mlflow.log_params(values)
+    if pipeline:
+        from mlflow.entities import Param
+
+        mlflow.MlflowClient().log_batch(pipeline_run_id(), params=[Param(k, v) for k, v in values.items()])
+
+
+def log_stats(stats: dict[str, Any], artifact_file: str) -> None:
+    """Statistics of a stage: the whole dict as a JSON artifact, its scalar leaves as `stats.<dotted.key>` params.
+
+    Params, not metrics: they are facts of the run's inputs, not curves to draw.
+    """
+    import mlflow
+
+    mlflow.log_dict(stats, artifact_file)
+    scalars = {f"stats.{k}": v for k, v in flatten(stats).items() if isinstance(v, (str, int, float, bool))}
+    log_params(scalars)
 
 
 def log_artifacts(path: Path, artifact_path: str) -> None:
@@ -151,32 +294,162 @@ def log_artifacts(path: Path, artifact_path: str) -> None:
         mlflow.log_artifact(str(path), artifact_path=artifact_path)
 
 
-def remember_run(path: Path, run: mlflow.ActiveRun) -> None:
-    """Write the run id for the stages that log into the same run later."""
-    atomic_write_json(path, {"run_id": run.info.run_id, "experiment_id": run.info.experiment_id})
+def log_corpus(corpus_dir: Path, params: Params) -> None:
+    """The packed train and validation splits as dataset inputs of the stage's run and of its pipeline run."""
+    import mlflow
+    from mlflow.entities import DatasetInput, InputTag
+
+    from pipeline.corpus_dataset import corpus_splits
+    from pipeline.paths import SPLITS
+
+    contexts = {"train": "training", "validation": "validation"}
+    datasets = corpus_splits(corpus_dir, params.data, SPLITS)
+    inputs = [
+        DatasetInput(dataset._to_mlflow_entity(), [InputTag("mlflow.data.context", contexts[split])])
+        for dataset, split in zip(datasets, SPLITS)
+    ]
+    for run_id in (mlflow.active_run().info.run_id, pipeline_run_id()):
+        mlflow.MlflowClient().log_inputs(run_id, datasets=inputs)
 
 
-def recall_run(path: Path) -> str | None:
-    """The run id written by `remember_run`, or None when training ran without it."""
+def log_trained_model(model_dir: Path, generate: GenerateParams) -> str:
+    """Log `model_dir` as the pipeline run's MLflow model `model` (pyfunc: text in, text out); return its model id.
+
+    `mlflow.pyfunc.load_model("runs:/<pipeline run id>/model")` loads it; the stage's run lists it as an output too.
+    The `generate` params are the defaults of its predict params.
+    """
+    import mlflow
+    from mlflow.entities import LoggedModelOutput
+    from mlflow.models import ModelSignature
+    from mlflow.types import ColSpec, ParamSchema, ParamSpec, Schema
+
+    import ailab
+
+    settings = ParamSchema(
+        [
+            ParamSpec("max_new_tokens", "long", generate.max_new_tokens),
+            ParamSpec("temperature", "double", generate.temperature),
+            ParamSpec("top_k", "long", generate.top_k or 0),
+            ParamSpec("top_p", "double", generate.top_p if generate.top_p is not None else 1.0),
+            ParamSpec("seed", "long", generate.seed),
+        ]
+    )
+    signature = ModelSignature(inputs=Schema([ColSpec("string")]), outputs=Schema([ColSpec("string")]), params=settings)
+    info = mlflow.models.Model.log(
+        artifact_path=None,
+        name=MODEL_NAME,
+        flavor=mlflow.pyfunc,
+        run_id=pipeline_run_id(),
+        python_model=str(Path(__file__).with_name("text_model.py")),
+        artifacts={"model_dir": str(model_dir)},
+        code_paths=[str(Path(ailab.__file__).parent)],
+        signature=signature,
+        pip_requirements=_requirements(),
+    )
+    mlflow.MlflowClient().log_outputs(mlflow.active_run().info.run_id, [LoggedModelOutput(info.model_id, 0)])
+    mlflow.MlflowClient().set_tag(pipeline_run_id(), MODEL_TAG, info.model_id)
+    return info.model_id
+
+
+def _requirements() -> list[str]:
+    """The packages the model needs where it loads, pinned to this environment (no slow inference by MLflow)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    pinned = []
+    for package in ("mlflow", "torch", "numpy", "safetensors", "tokenizers", "sentencepiece", "protobuf"):
+        try:
+            pinned.append(f"{package}=={version(package)}")
+        except PackageNotFoundError:
+            continue
+    return pinned
+
+
+def adopt_reused_model(paths: PipelinePaths, params: Params) -> None:
+    """In a pipeline run where `train` did not run, link what the reused model brings (see the module docstring).
+
+    Links the logged model recorded in `reports/train/mlflow_run.json`, logs the corpus as dataset inputs and the
+    final metrics of `reports/eval/metrics.json`. Nothing to do when `train` ran in this pipeline run.
+    """
+    import mlflow
+    from mlflow.entities import LoggedModelOutput
+
+    parent_id = pipeline_run_id()
+    client = mlflow.MlflowClient()
+    if f"{STAGE_TAG}train" in client.get_run(parent_id).data.tags:
+        return
+    model_id = recall_model(paths.train_run)
+    if model_id is not None:
+        client.log_outputs(parent_id, [LoggedModelOutput(model_id, 0)])
+        client.set_tag(parent_id, MODEL_TAG, model_id)
+    if paths.tokens("train").is_file():
+        log_corpus(paths.corpus_dir, params)
+    if paths.eval_metrics.is_file():
+        final = json.loads(paths.eval_metrics.read_text(encoding="utf-8"))
+        client.log_batch(parent_id, metrics=[_metric(k, float(final[k])) for k in FINAL_METRICS if k in final])
+
+
+def remember_run(path: Path, run: mlflow.ActiveRun, model_id: str | None = None) -> None:
+    """Write the run id (and its pipeline run's, and the logged model's) for the stages that come later."""
+    import mlflow
+
+    record = {"run_id": run.info.run_id, "experiment_id": run.info.experiment_id}
+    record["pipeline_run_id"] = mlflow.get_run(run.info.run_id).data.tags.get(PARENT_TAG)
+    if model_id is not None:
+        record["model_id"] = model_id
+    atomic_write_json(path, record)
+
+
+def _recall(path: Path, key: str) -> str | None:
     try:
-        return json.loads(path.read_text(encoding="utf-8"))["run_id"]
+        return json.loads(path.read_text(encoding="utf-8"))[key]
     except (OSError, ValueError, KeyError):
         return None
 
 
+def recall_run(path: Path) -> str | None:
+    """The run id written by `remember_run`, or None when training ran without it."""
+    return _recall(path, "run_id")
+
+
+def recall_model(path: Path) -> str | None:
+    """The logged model id written by `remember_run`, or None."""
+    return _recall(path, "model_id")
+
+
+def metric_name(key: str) -> str:
+    """The MLflow name of a trainer metric, grouped by prefix: `eval_loss` is `eval/loss`, `best_eval_loss`
+    `eval/best_loss`, `loss` `train/loss`."""
+    if "eval_" in key:
+        return f"eval/{key.replace('eval_', '', 1)}"
+    return f"train/{key}"
+
+
 class MLflowCallback(TrainerCallback):
-    """Streams the trainer's logs and evaluations into the active MLflow run (the trainer calls it on rank 0 only)."""
+    """Streams the trainer's logs (`train/...`) and evaluations (`eval/...`) by step into the active MLflow run and
+    its pipeline run, so the curves of two experiments overlay in the compare view, each named after its run.
+
+    The trainer calls it on rank 0 only.
+    """
 
     def __init__(self, log_checkpoints: bool = False) -> None:
         self.log_checkpoints = log_checkpoints
+        self._pipeline_run: str | None = None
+
+    def _log(self, metrics: dict[str, Any], step: int) -> None:
+        import mlflow
+
+        flat = flat_metrics({metric_name(k): v for k, v in metrics.items() if k != "step"})
+        if not flat:
+            return
+        mlflow.log_metrics(flat, step=step)
+        self._pipeline_run = self._pipeline_run or pipeline_run_id()
+        mlflow.MlflowClient().log_batch(self._pipeline_run, metrics=[_metric(k, v, step) for k, v in flat.items()])
 
     def on_log(self, state: Any, logs: dict[str, Any]) -> None:
-        step = int(logs.get("step", getattr(state, "global_step", 0)))
-        log_flat_metrics({k: v for k, v in logs.items() if k != "step"}, step=step)
+        self._log(logs, int(logs.get("step", getattr(state, "global_step", 0))))
 
     def on_evaluate(self, state: Any, metrics: dict[str, Any]) -> None:
-        step = int(getattr(state, "global_step", 0))
-        log_flat_metrics(metrics, step=step)
+        self._log(metrics, int(getattr(state, "global_step", 0)))
 
     def on_save(self, state: Any, checkpoint_dir: Path) -> None:
         if self.log_checkpoints:

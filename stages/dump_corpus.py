@@ -10,7 +10,7 @@ from ailab.datasets import write_corpus_report
 from ailab.tokenizers import load_tokenizer
 from pipeline.params import load_params
 from pipeline.paths import PipelinePaths
-from pipeline.tracking import log_artifacts, log_flat_metrics, stage_run
+from pipeline.tracking import log_artifacts, log_stats, stage_run
 from stages.options import ParamsOption, reports_errors
 
 
@@ -31,7 +31,7 @@ def main(params: ParamsOption = Path("params.yaml")) -> None:
         window=config.corpus.dump_window_length,
     )
     with stage_run("dump_corpus", config, paths.root, sections=("corpus",)):
-        log_flat_metrics({k: v for k, v in stats.items() if isinstance(v, (int, float, dict))})
+        log_stats({k: v for k, v in stats.items() if k != "top_tokens"}, "corpus/stats_summary.json")
         log_artifacts(paths.corpus_report_dir, "corpus")
     typer.echo(f"corpus report -> {paths.corpus_report_dir}")
 

@@ -13,7 +13,7 @@ from ailab.io import atomic_write_json
 from ailab.models import from_pretrained
 from pipeline.params import load_params
 from pipeline.paths import PipelinePaths
-from pipeline.tracking import log_flat_metrics, recall_run, stage_run
+from pipeline.tracking import adopt_reused_model, log_final_metrics, stage_run
 from stages.options import DeviceOption, ParamsOption, reports_errors
 
 
@@ -23,7 +23,7 @@ def main(params: ParamsOption = Path("params.yaml"), device: DeviceOption = "aut
     one token: the computation behind the training curves' eval_loss).
 
     Writes reports/eval/metrics.json (val_loss, perplexity, bits_per_byte; `dvc metrics show` prints it) and logs the
-    metrics into the training's MLflow run.
+    metrics into its MLflow run and the pipeline run.
     """
     config = load_params(params)
     paths = PipelinePaths()
@@ -46,8 +46,9 @@ def main(params: ParamsOption = Path("params.yaml"), device: DeviceOption = "aut
         device=device,
     )
     atomic_write_json(paths.eval_metrics, metrics)
-    with stage_run("evaluate", config, paths.root, run_id=recall_run(paths.train_run), sections=("eval",)):
-        log_flat_metrics(metrics)
+    with stage_run("evaluate", config, paths.root, sections=("eval",)):
+        adopt_reused_model(paths, config)
+        log_final_metrics(metrics)
     typer.echo(
         f"val_loss {metrics['val_loss']:.4f}  perplexity {metrics['perplexity']:.2f}  "
         f"bits/byte {metrics['bits_per_byte']:.4f} -> {paths.eval_metrics}"

@@ -15,7 +15,7 @@ from ailab.models import from_pretrained
 from ailab.tokenizers import load_tokenizer
 from pipeline.params import GenerateParams, load_params
 from pipeline.paths import PipelinePaths
-from pipeline.tracking import log_artifacts, recall_run, stage_run
+from pipeline.tracking import adopt_reused_model, log_artifacts, stage_run
 from stages.options import DeviceOption, ParamsOption, reports_errors
 
 
@@ -56,8 +56,8 @@ def samples_markdown(records: list[dict[str, Any]]) -> str:
 def main(params: ParamsOption = Path("params.yaml"), device: DeviceOption = "auto") -> None:
     """Sample continuations of `generate.prompts` from artifacts/model (temperature and top-p/top-k from params).
 
-    Writes reports/samples/samples.jsonl (prompt, sampling params, text) and samples.md, and logs them to the
-    training's MLflow run.
+    Writes reports/samples/samples.jsonl (prompt, sampling params, text) and samples.md, and logs them to its
+    MLflow run (a child of the pipeline run).
     """
     config = load_params(params)
     paths = PipelinePaths()
@@ -67,7 +67,8 @@ def main(params: ParamsOption = Path("params.yaml"), device: DeviceOption = "aut
     with atomic_directory(paths.samples_dir) as tmp:
         (tmp / "samples.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
         (tmp / "samples.md").write_text(samples_markdown(records), encoding="utf-8")
-    with stage_run("generate", config, paths.root, run_id=recall_run(paths.train_run), sections=("generate",)):
+    with stage_run("generate", config, paths.root, sections=("generate",)):
+        adopt_reused_model(paths, config)
         log_artifacts(paths.samples_dir, "samples")
     typer.echo(f"{len(records)} samples -> {paths.samples_dir}")
     typer.echo(f"\n{records[0]['prompt']}{records[0]['text']}")

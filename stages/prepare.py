@@ -10,11 +10,9 @@ from ailab.datasets import load_corpus, pack_documents
 from ailab.io import atomic_directory, atomic_write_json
 from ailab.tokenizers import load_tokenizer
 from pipeline.params import load_params
-from pipeline.paths import PipelinePaths
-from pipeline.tracking import log_flat_metrics, stage_run
+from pipeline.paths import SPLITS, PipelinePaths
+from pipeline.tracking import log_stats, stage_run
 from stages.options import ParamsOption, reports_errors
-
-SPLITS = ("train", "validation")
 
 
 @reports_errors
@@ -41,8 +39,7 @@ def main(params: ParamsOption = Path("params.yaml")) -> None:
             )
     atomic_write_json(paths.prepare_report, sidecars)
     with stage_run("prepare", config, paths.root, sections=("data", "corpus")):
-        for split, meta in sidecars.items():
-            log_flat_metrics({k: v for k, v in meta.items() if isinstance(v, (int, float))}, prefix=f"{split}.")
+        log_stats(sidecars, "corpus/prepare_stats.json")
     for split, meta in sidecars.items():
         typer.echo(
             f"{split}: {meta['num_documents']:,} documents, {meta['num_tokens']:,} tokens -> {paths.tokens(split)}"

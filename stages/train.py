@@ -28,8 +28,10 @@ from pipeline.paths import PipelinePaths
 from pipeline.tracking import (
     MLflowCallback,
     log_artifacts,
+    log_corpus,
     log_flat_metrics,
     log_params,
+    log_trained_model,
     recall_run,
     remember_run,
     stage_run,
@@ -111,17 +113,24 @@ def train_tracked(trainer: Trainer, config: Params, paths: PipelinePaths) -> Non
     resume_from = latest_checkpoint(paths.checkpoints_dir)
     run_record = paths.checkpoints_dir / "mlflow_run.json"
     run_id = recall_run(run_record) if resume_from else None
-    with stage_run("train", config, paths.root, run_id=run_id, tags=tags) as run:
+    sections = ("model", "train")
+    system_metrics = config.train.log_system_metrics
+    with stage_run(
+        "train", config, paths.root, sections=sections, run_id=run_id, tags=tags, log_system_metrics=system_metrics
+    ) as run:
         remember_run(run_record, run)
         remember_run(paths.train_run, run)
         if resume_from is not None:
             typer.echo(f"resuming from {resume_from}")
-        log_params({"model.num_parameters": model.num_parameters(), "model.vocab_size": model.config.vocab_size})
+        sizes = {"model.num_parameters": model.num_parameters(), "model.vocab_size": model.config.vocab_size}
+        log_params(sizes, pipeline=True)
+        log_corpus(paths.corpus_dir, config)
         result = trainer.train(resume_from_checkpoint="latest")
         trainer.save_model(paths.model_dir)
-        log_flat_metrics({f"final_{k}": v for k, v in result.items() if v is not None})
-        log_artifacts(paths.model_dir, "model")
+        log_flat_metrics({"train/runtime_s": result["train_runtime_s"]})
         log_artifacts(paths.training_curves, "curves")
+        model_id = log_trained_model(paths.model_dir, config.generate)
+        remember_run(paths.train_run, run, model_id=model_id)
     typer.echo(f"trained {result['global_step']} steps in {result['train_runtime_s']:.0f}s -> {paths.model_dir}")
 
 

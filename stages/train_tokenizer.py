@@ -12,7 +12,7 @@ from ailab.io import atomic_directory, atomic_write_json
 from ailab.tokenizers import train_tokenizer
 from pipeline.params import load_params
 from pipeline.paths import PipelinePaths
-from pipeline.tracking import log_flat_metrics, stage_run
+from pipeline.tracking import log_stats, stage_run
 from stages.options import ParamsOption, reports_errors
 
 
@@ -44,7 +44,7 @@ def main(params: ParamsOption = Path("params.yaml")) -> None:
     }
     atomic_write_json(paths.tokenizer_report, stats)
     with stage_run("train_tokenizer", config, paths.root, sections=("data", "tokenizer")):
-        log_flat_metrics({k: v for k, v in stats.items() if k != "fingerprint"})
+        log_stats(stats, "tokenizer/stats.json")
     typer.echo(
         f"tokenizer: {tokenizer.vocab_size} tokens, {stats['chars_per_token']:.2f} chars/token -> {paths.tokenizer_dir}"
     )

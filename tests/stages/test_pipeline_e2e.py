@@ -44,16 +44,14 @@ def run(args: list[str], cwd: Path) -> subprocess.CompletedProcess:
     return proc
 
 
-@pytest.fixture(scope="module")
-def pipeline(tmp_path_factory) -> Path:
-    """A fresh git + DVC repo holding the pipeline (code, dvc.yaml, tiny params.yaml), reproduced once."""
+def make_pipeline_repo(repo: Path, params: dict) -> Path:
+    """A fresh git + DVC repo in `repo` holding the pipeline (code, dvc.yaml, `params` as params.yaml), committed."""
     if shutil.which("dvc") is None or shutil.which("ailab") is None:
         pytest.fail("dvc and the ailab console script must be installed: pip install -e '.[dev]'")
-    repo = tmp_path_factory.mktemp("pipeline")
     for name in ("ailab", "stages", "pipeline"):
         shutil.copytree(ROOT / name, repo / name, ignore=shutil.ignore_patterns("__pycache__"))
     shutil.copy(ROOT / "dvc.yaml", repo / "dvc.yaml")
-    (repo / "params.yaml").write_text(yaml.safe_dump(tiny_params(), sort_keys=False))
+    (repo / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
     (repo / ".gitignore").write_text("/mlflow.db\n/mlartifacts/\n/outputs/\n__pycache__/\n")
     run(["git", "init", "-q"], repo)
     run(["git", "config", "user.email", "test@example.com"], repo)
@@ -62,6 +60,13 @@ def pipeline(tmp_path_factory) -> Path:
     run(["dvc", "config", "core.analytics", "false"], repo)
     run(["git", "add", "-A"], repo)
     run(["git", "commit", "-qm", "pipeline"], repo)
+    return repo
+
+
+@pytest.fixture(scope="module")
+def pipeline(tmp_path_factory) -> Path:
+    """The pipeline on tiny params in a fresh git + DVC repo, reproduced once."""
+    repo = make_pipeline_repo(tmp_path_factory.mktemp("pipeline"), tiny_params())
     run(["dvc", "repro"], repo)
     return repo
 
@@ -106,31 +111,102 @@ def test_dvc_metrics_and_plots_show(pipeline):
     assert "curves.tsv" in plots and "doc_length_hist.png" in plots
 
 
-def test_mlflow_run_carries_params_curves_metrics_samples_and_model(pipeline):
+def mlflow_store(repo: Path) -> tuple:
+    """A client of the repo's MLflow store and the id of its `ailab` experiment."""
     from mlflow.tracking import MlflowClient
 
-    client = MlflowClient(tracking_uri=f"sqlite:///{pipeline / 'mlflow.db'}")
-    experiment = client.get_experiment_by_name("ailab")
-    runs = client.search_runs([experiment.experiment_id], "tags.`dvc.stage` = 'train'")
-    assert len(runs) == 1
-    run_ = runs[0]
-    assert run_.data.params["model.d_model"] == "32" and run_.data.params["train.max_steps"] == "24"
-    assert run_.data.params["data.source"] == "builtin"
-    assert {"val_loss", "perplexity", "bits_per_byte"} <= set(run_.data.metrics)
-    loss = client.get_metric_history(run_.info.run_id, "loss")
-    assert [m.step for m in loss] == [4, 8, 12, 16, 20, 24]
-    for name in ("learning_rate", "grad_norm", "tokens_per_second"):
-        assert client.get_metric_history(run_.info.run_id, name)
-    tags = run_.data.tags
+    client = MlflowClient(tracking_uri=f"sqlite:///{repo / 'mlflow.db'}")
+    return client, client.get_experiment_by_name("ailab").experiment_id
+
+
+def pipeline_runs(repo: Path, name: str | None = None) -> list:
+    """The pipeline runs (parents) in the store, newest first; with `name`, only those of that name."""
+    client, experiment_id = mlflow_store(repo)
+    query = f"tags.`ailab.pipeline` = '{name}'" if name else "tags.`ailab.pipeline` LIKE '%'"
+    return client.search_runs([experiment_id], query, order_by=["attributes.start_time DESC"])
+
+
+def stage_children(repo: Path, parent) -> dict:
+    """The child runs of a pipeline run, by stage."""
+    client, experiment_id = mlflow_store(repo)
+    children = client.search_runs([experiment_id], f"tags.`mlflow.parentRunId` = '{parent.info.run_id}'")
+    return {child.data.tags["dvc.stage"]: child for child in children}
+
+
+def model_outputs(run) -> list[str]:
+    return [output.model_id for output in run.outputs.model_outputs]
+
+
+def final_metrics(run) -> dict[str, float]:
+    """The latest `val_loss`, `perplexity` and `bits_per_byte` of a run (the curves aside)."""
+    return {k: v for k, v in run.data.metrics.items() if k in FINAL}
+
+
+STAGES = ("train_tokenizer", "prepare", "dump_corpus", "train", "evaluate", "generate")
+FINAL = ("val_loss", "perplexity", "bits_per_byte")
+
+
+def test_mlflow_holds_one_named_pipeline_run_with_its_stages_as_children(pipeline):
+    client, experiment_id = mlflow_store(pipeline)
+    [parent] = pipeline_runs(pipeline)
+    assert parent.info.run_name.startswith("gpt2-2x32-") and len(parent.info.run_name) == len("gpt2-2x32-") + 8
+    children = stage_children(pipeline, parent)
+    assert set(children) == set(STAGES)
+    assert len(client.search_runs([experiment_id])) == len(STAGES) + 1
+    params = parent.data.params
+    assert (params["model.d_model"], params["train.max_steps"], params["data.source"]) == ("32", "24", "builtin")
+    assert int(params["model.num_parameters"]) > 0
+    metrics = json.loads((pipeline / "reports/eval/metrics.json").read_text())
+    assert final_metrics(parent) == pytest.approx({k: metrics[k] for k in FINAL})
+
+    train = children["train"]
+    assert [m.step for m in client.get_metric_history(train.info.run_id, "train/loss")] == [4, 8, 12, 16, 20, 24]
+    assert [m.step for m in client.get_metric_history(train.info.run_id, "eval/loss")] == [12, 24]
+    for name in ("train/learning_rate", "train/grad_norm", "train/tokens_per_second"):
+        assert client.get_metric_history(train.info.run_id, name)
+    assert [m.step for m in client.get_metric_history(parent.info.run_id, "train/loss")] == [4, 8, 12, 16, 20, 24]
+    assert train.info.run_name == f"{parent.info.run_name}/train"
+    for run_ in (parent, *children.values()):  # corpus and tokenizer statistics are params, not metric panels
+        assert all(k.startswith(("train/", "eval/", "system/")) or k in FINAL for k in run_.data.metrics), run_.data
+    assert children["dump_corpus"].data.params["stats.num_documents"] == str(
+        json.loads((pipeline / "reports/corpus/stats.json").read_text())["num_documents"]
+    )
+    tags = train.data.tags
     assert tags["git.commit"] == run(["git", "rev-parse", "HEAD"], pipeline).stdout.strip()
-    assert tags["mlflow.source.git.commit"] == tags["git.commit"]
+    assert tags["mlflow.source.git.commit"] == tags["git.commit"] == parent.data.tags["git.commit"]
     assert tags["git.dirty"] in ("true", "false") and tags["experiment"] == "ailab" and tags["device"] == "cpu"
-    artifacts = {a.path for a in client.list_artifacts(run_.info.run_id)}
-    assert {"model", "samples"} <= artifacts
-    model_files = {Path(a.path).name for a in client.list_artifacts(run_.info.run_id, "model")}
-    assert {"config.json", "model.safetensors"} <= model_files
-    for stage in ("train_tokenizer", "prepare", "dump_corpus"):
-        assert client.search_runs([experiment.experiment_id], f"tags.`dvc.stage` = '{stage}'")
+    assert [a.path for a in client.list_artifacts(children["generate"].info.run_id)] == ["samples"]
+    assert {a.path for a in client.list_artifacts(train.info.run_id)} >= {"curves"}
+
+
+def test_the_pipeline_run_shows_its_corpus_as_dataset_inputs_with_the_dvc_hash(pipeline):
+    [parent] = pipeline_runs(pipeline)
+    lock = yaml.safe_load((pipeline / "dvc.lock").read_text())
+    corpus_hash = next(o["md5"] for o in lock["stages"]["prepare"]["outs"] if o["path"] == "artifacts/corpus")
+    train = stage_children(pipeline, parent)["train"]
+    for run_ in (parent, train):
+        inputs = {i.dataset.name: i for i in run_.inputs.dataset_inputs}
+        assert set(inputs) == {"builtin-stories/train", "builtin-stories/validation"}
+        for split in ("train", "validation"):
+            dataset = inputs[f"builtin-stories/{split}"].dataset
+            assert dataset.digest == corpus_hash
+            sidecar = json.loads((pipeline / f"artifacts/corpus/{split}.json").read_text())
+            assert json.loads(dataset.profile)["num_tokens"] == sidecar["num_tokens"]
+            assert json.loads(dataset.source)["uri"] == f"artifacts/corpus/{split}.bin"
+
+
+def test_the_pipeline_run_logs_a_pyfunc_model_that_generates_text(pipeline):
+    import mlflow
+
+    client, _ = mlflow_store(pipeline)
+    [parent] = pipeline_runs(pipeline)
+    [model_id] = model_outputs(parent)
+    assert client.get_logged_model(model_id).source_run_id == parent.info.run_id
+    assert model_outputs(stage_children(pipeline, parent)["train"]) == [model_id]
+    mlflow.set_tracking_uri(f"sqlite:///{pipeline / 'mlflow.db'}")
+    model = mlflow.pyfunc.load_model(f"runs:/{parent.info.run_id}/model")
+    [text] = model.predict(["Once upon a time"], params={"max_new_tokens": 8, "seed": 0})
+    assert isinstance(text, str) and text
 
 
 def test_nothing_changed_runs_nothing(pipeline):
@@ -148,24 +224,29 @@ def test_a_generate_param_reruns_only_generate(pipeline):
     for stage in ("train_tokenizer", "prepare", "dump_corpus", "train", "evaluate"):
         assert f"Running stage '{stage}'" not in out
 
+    # a new pipeline run (new params hash) holding only `generate`, with the reused model's results
+    cooler, first = pipeline_runs(pipeline)
+    assert set(stage_children(pipeline, cooler)) == {"generate"}
+    assert cooler.data.params["generate.temperature"] == "0.5"
+    assert cooler.data.metrics == final_metrics(first) and set(FINAL) <= set(cooler.data.metrics)
+    assert model_outputs(cooler) == model_outputs(first)
+    digests = [{i.dataset.digest for i in r.inputs.dataset_inputs} for r in (cooler, first)]
+    assert digests[0] == digests[1] and len(digests[0]) == 1
+
 
 def test_a_model_param_experiment_retrains_and_is_a_comparable_mlflow_run(pipeline):
-    from mlflow.tracking import MlflowClient
-
     out = run(["dvc", "exp", "run", "-n", "wider", "-S", "model.d_model=48"], pipeline).stdout
     for stage in ("train", "evaluate", "generate"):
         assert f"Running stage '{stage}'" in out
     for stage in ("train_tokenizer", "prepare", "dump_corpus"):
         assert f"Running stage '{stage}'" not in out
 
-    client = MlflowClient(tracking_uri=f"sqlite:///{pipeline / 'mlflow.db'}")
-    experiment = client.get_experiment_by_name("ailab")
-    runs = client.search_runs([experiment.experiment_id], "tags.`dvc.exp_name` = 'wider'")
-    assert len(runs) == 1
-    assert runs[0].data.params["model.d_model"] == "48" and runs[0].data.tags["dvc.stage"] == "train"
-    assert {"val_loss", "bits_per_byte"} <= set(runs[0].data.metrics)
-    all_training = client.search_runs([experiment.experiment_id], "tags.`dvc.stage` = 'train'")
-    assert {r.data.params["model.d_model"] for r in all_training} == {"32", "48"}
+    [wider] = pipeline_runs(pipeline, "wider")
+    assert wider.info.run_name == "wider" and wider.data.tags["dvc.exp_name"] == "wider"
+    assert set(stage_children(pipeline, wider)) == {"train", "evaluate", "generate"}
+    assert wider.data.params["model.d_model"] == "48" and set(FINAL) <= set(wider.data.metrics)
+    assert len(model_outputs(wider)) == 1 and model_outputs(wider) != model_outputs(pipeline_runs(pipeline)[-1])
+    assert {r.data.params["model.d_model"] for r in pipeline_runs(pipeline)} == {"32", "48"}
 
 
 def test_bad_params_stop_a_stage_before_any_work(pipeline, tmp_path):
