@@ -24,7 +24,8 @@ class Tokenizer(ABC):
     """Text <-> token ids. Subclasses set `kind` and implement the abstract methods."""
 
     kind: ClassVar[str]
-    """"bpe", "ascii" or "sentencepiece": the value of `tokenizer.kind` in params.yaml."""
+    """"bpe", "ascii" or "sentencepiece": how the tokenizer works, saved in the marker file (`tokenizer.kind` in
+    params.yaml names these, and "tinystories-bpe-8k", a pre-trained "bpe")."""
 
     # ---- what a subclass provides -------------------------------------------------------------------------
     @property
