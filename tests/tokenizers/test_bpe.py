@@ -25,7 +25,8 @@ TINYSTORIES_SHA256 = "178bf06898fe0854f74be7479696e7faeb2ad1aec3efb2365925464a9f
 
 def tinystories_sample() -> Path | None:
     """The real TinyStories sample the shipped tokenizer was trained on, where this machine has it."""
-    candidates = [os.environ.get("AILAB_TINYSTORIES_TXT"), ROOT.parent / "shared/data/tinystories/train.txt"]
+    sample = "shared/data/tinystories/train.txt"  # beside the checkout, or beside the folder of worktrees
+    candidates = [os.environ.get("AILAB_TINYSTORIES_TXT"), ROOT.parent / sample, ROOT.parents[1] / sample]
     return next((Path(c) for c in candidates if c and Path(c).is_file()), None)
 
 
