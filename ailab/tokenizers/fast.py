@@ -16,7 +16,7 @@ import copy
 import json
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from tokenizers import Tokenizer as RustTokenizer
 
@@ -24,6 +24,7 @@ from ailab.io import atomic_write_text
 from ailab.tokenizers.base import Tokenizer
 
 TOKENIZER_FILE = "tokenizer.json"
+_Self = TypeVar("_Self", bound="FastTokenizer")
 
 
 class FastTokenizer(Tokenizer):
@@ -75,7 +76,9 @@ class FastTokenizer(Tokenizer):
         )
 
     @classmethod
-    def wrap(cls, backend: RustTokenizer, *, bos_token: str | None, eos_token: str | None, pad_token: str | None):
+    def wrap(
+        cls: type[_Self], backend: RustTokenizer, *, bos_token: str | None, eos_token: str | None, pad_token: str | None
+    ) -> _Self:
         """An instance of `cls` around `backend`, bypassing a subclass `__init__` (which builds or loads its own)."""
         tokenizer = cls.__new__(cls)
         FastTokenizer.__init__(tokenizer, backend, bos_token=bos_token, eos_token=eos_token, pad_token=pad_token)
