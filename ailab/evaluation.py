@@ -38,6 +38,7 @@ from ailab.datasets.causal_lm import IGNORE_INDEX
 from ailab.datasets.packing import PackedTokens
 from ailab.datasets.windows import num_windows, window_example
 from ailab.device import resolve_device
+from ailab.token_ids import check_token_ids
 from ailab.trainers.precision import autocast_context
 
 
@@ -81,18 +82,6 @@ class EvaluationWindows(Dataset):
         return f"EvaluationWindows(num_tokens={len(self.tokens)}, window={self.window}, windows={self._len})"
 
 
-def check_token_ids(input_ids: torch.Tensor, vocab_size: int) -> None:
-    """Raise ValueError naming the first id outside 0..vocab_size - 1 (the model's embedding could not look it up)."""
-    low, high = int(input_ids.min()), int(input_ids.max())
-    if low < 0 or high >= vocab_size:
-        bad = low if low < 0 else high
-        raise ValueError(
-            f"token id {bad} in the evaluation data is out of range for the model's vocab_size {vocab_size} "
-            f"(ids 0..{vocab_size - 1}): the data was tokenized for another model; re-tokenize it with this model's "
-            "tokenizer (re-run prepare)"
-        )
-
-
 @torch.no_grad()
 def evaluate_windows(
     model: nn.Module,
@@ -126,7 +115,13 @@ def evaluate_windows(
         items = [dataset[i] for i in range(b * batch_size, min((b + 1) * batch_size, len(dataset)))]
         batch = default_collate([{"input_ids": item["input_ids"], "labels": item["labels"]} for item in items])
         if vocab_size is not None:
-            check_token_ids(batch["input_ids"], vocab_size)
+            check_token_ids(
+                batch["input_ids"],
+                vocab_size,
+                name="the evaluation data",
+                fix="the data was tokenized for another model; re-tokenize it with this model's tokenizer (re-run "
+                "prepare)",
+            )
         input_ids, labels = batch["input_ids"].to(device), batch["labels"].to(device)
         with autocast_context(precision, device):
             loss = model(input_ids, labels=labels).loss

@@ -76,12 +76,24 @@ class DataParams(Section):
 class TokenizerParams(Section):
     """Which tokenizer the `train_tokenizer` stage builds."""
 
-    kind: Literal["bpe", "ascii", "sentencepiece"] = "bpe"
-    """`bpe` (byte-level BPE), `ascii` (characters, nothing to train) or `sentencepiece` (LLaMA-style)."""
+    kind: Literal["bpe", "ascii", "sentencepiece", "tinystories-bpe-8k"] = "bpe"
+    """`bpe` (byte-level BPE), `ascii` (characters, nothing to train), `sentencepiece` (LLaMA-style) or
+    `tinystories-bpe-8k` (the 8,192-token BPE shipped with ailab, pre-trained on real TinyStories: nothing to train)."""
     vocab_size: int | None = Field(default=8192, ge=64, le=1_000_000)
-    """Vocabulary size for trained tokenizers (ignored by `ascii`). 8192 with `bpe` is the TinyStories 8k recipe."""
+    """Vocabulary size for trained tokenizers (ignored by `ascii`; 8192 or `null` with `tinystories-bpe-8k`).
+    8192 with `bpe` is the TinyStories 8k recipe."""
     max_documents: int | None = Field(default=None, gt=0)
     """Train the tokenizer on at most this many training documents (`null`: all)."""
+
+    @model_validator(mode="after")
+    def _vocab_size_fits_kind(self) -> TokenizerParams:
+        from ailab.tokenizers.loading import check_vocab_size
+
+        try:
+            check_vocab_size(self.kind, self.vocab_size)
+        except ValueError as e:
+            raise ValueError(f"tokenizer.vocab_size: {e}") from None
+        return self
 
 
 class CorpusParams(Section):

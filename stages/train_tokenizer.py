@@ -9,7 +9,7 @@ import typer
 
 from ailab.datasets import load_corpus
 from ailab.io import atomic_directory, atomic_write_json
-from ailab.tokenizers import train_tokenizer
+from ailab.tokenizers import FIXED_KINDS, train_tokenizer
 from pipeline.params import load_params
 from pipeline.paths import PipelinePaths
 from pipeline.tracking import log_stats, stage_run
@@ -18,7 +18,9 @@ from stages.options import ParamsOption, reports_errors
 
 @reports_errors
 def main(params: ParamsOption = Path("params.yaml")) -> None:
-    """Train the tokenizer (`tokenizer.kind`: bpe, ascii or sentencepiece) on the `data` corpus.
+    """Train the tokenizer (`tokenizer.kind`: bpe, ascii, sentencepiece or tinystories-bpe-8k) on the `data` corpus.
+
+    `ascii` and `tinystories-bpe-8k` (pre-trained) have nothing to train: they are saved as they are.
 
     Writes artifacts/tokenizer/ and reports/tokenizer/stats.json, and logs an MLflow run.
     """
@@ -26,7 +28,10 @@ def main(params: ParamsOption = Path("params.yaml")) -> None:
     paths = PipelinePaths()
     corpus = load_corpus(config.data.corpus_spec())
     texts = islice(corpus["train"], config.tokenizer.max_documents)
-    typer.echo(f"training a {config.tokenizer.kind} tokenizer (vocab {config.tokenizer.vocab_size}) ...")
+    if config.tokenizer.kind in FIXED_KINDS:
+        typer.echo(f"saving the {config.tokenizer.kind} tokenizer (nothing to train) ...")
+    else:
+        typer.echo(f"training a {config.tokenizer.kind} tokenizer (vocab {config.tokenizer.vocab_size}) ...")
     tokenizer = train_tokenizer(config.tokenizer.kind, texts, config.tokenizer.vocab_size)
     with atomic_directory(paths.tokenizer_dir) as tmp:
         tokenizer.save(tmp)

@@ -93,7 +93,7 @@ def test_trainer_evaluate_and_the_evaluate_stage_give_the_same_numbers_on_the_sa
 def test_a_token_id_outside_the_models_vocabulary_is_named(model):
     tokens = np.zeros(40, dtype=np.uint16)
     tokens[20] = 45
-    with pytest.raises(ValueError, match=r"token id 45 in the evaluation data .* vocab_size 40 \(ids 0..39\)"):
+    with pytest.raises(ValueError, match=r"token id 45 in the evaluation data .* \(vocab_size=40, ids 0..39\)"):
         evaluate_language_model(model, tokens, 40, window=16, device="cpu", progress=False)
 
 

@@ -3,6 +3,8 @@
 Packed (the default, as in GPT-2/nanoGPT pre-training): every document is tokenized and followed by EOS (preceded by
 BOS when `add_bos`), all of them are concatenated into one stream, and example i is the window
 `stream[i * packing_stride : i * packing_stride + packed_length]`; the tail shorter than a window is dropped.
+`packing_stride` (default `packed_length`: no overlap) may be smaller than `packed_length` (overlapping windows), never
+larger: that would skip the tokens between windows, so it is refused.
 Unpacked (fine-tuning on whole documents): example i is document i + EOS, cut to its first `packed_length` tokens
 when longer (`truncation=True`; `truncation=False` raises instead) and right-padded with the pad token (EOS when the
 tokenizer has no pad token), with `labels` -100 and `attention_mask` 0 on the padding.
@@ -88,6 +90,18 @@ def _check_tokenizer(tokenizer, add_bos: bool) -> None:
         raise ValueError(f"add_bos=True but {tokenizer!r} has no BOS token; set add_bos=False")
 
 
+def _check_packing_stride(packed_length: int, packing_stride: int | None) -> int:
+    """The stride between packed windows: at most `packed_length`, so that no token falls between two windows."""
+    stride = check_window(packed_length, packing_stride)
+    if stride > packed_length:
+        raise ValueError(
+            f"packing_stride={stride} is larger than packed_length={packed_length}: the {stride - packed_length} "
+            "tokens between consecutive windows would never be seen; use packing_stride <= packed_length "
+            "(None: packed_length, windows side by side)"
+        )
+    return stride
+
+
 def _document_too_long(index: int, num_tokens: int, length: int) -> ValueError:
     return ValueError(
         f"document {index} has {num_tokens} tokens (EOS included), more than packed_length={length}; "
@@ -140,7 +154,7 @@ class CausalLmDataset(Dataset):
         _check_tokenizer(tokenizer, add_bos)
         self.packed = packed
         self.packed_length = packed_length
-        self.packing_stride = check_window(packed_length, packing_stride)
+        self.packing_stride = _check_packing_stride(packed_length, packing_stride)
         self.truncation = truncation
         self.pad_token_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
         self.tokens, self.offsets = self._tokenize(raw_dataset, tokenizer, num_proc, text_field, add_bos)
@@ -232,7 +246,7 @@ class StreamingCausalLmDataset(IterableDataset):
         self.tokenizer = tokenizer
         self.packed = packed
         self.packed_length = packed_length
-        self.packing_stride = check_window(packed_length, packing_stride)
+        self.packing_stride = _check_packing_stride(packed_length, packing_stride)
         self.text_field = text_field
         self.add_bos = add_bos
         self.truncation = truncation

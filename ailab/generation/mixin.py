@@ -8,6 +8,8 @@ from collections.abc import Sequence
 import torch
 from torch import Tensor
 
+from ailab.token_ids import check_token_ids
+
 from .decoding import GenerateOutput, decode_one_token, generate_tokens
 from .kv_cache import DynamicKVCache, StaticKVCache
 from .logits_process import build_logits_processors
@@ -158,9 +160,7 @@ def _check_prompt(
         raise ValueError(f"input_ids must be torch.long token ids, got {input_ids.dtype}")
     if input_ids.device != device:
         raise ValueError(f"input_ids are on {input_ids.device} but the model is on {device}; move them with .to()")
-    low, high = int(input_ids.min()), int(input_ids.max())
-    if low < 0 or high >= vocab_size:
-        raise ValueError(f"input_ids must be in [0, {vocab_size}) for this model, got values in [{low}, {high}]")
+    check_token_ids(input_ids, vocab_size)
     if attention_mask is None:
         return input_ids, None
     if attention_mask.shape != input_ids.shape:

@@ -25,7 +25,8 @@ class Tokenizer(ABC):
     """Text <-> token ids. Subclasses set `kind` and implement the abstract methods."""
 
     kind: ClassVar[str]
-    """"bpe", "ascii" or "sentencepiece": the value of `tokenizer.kind` in params.yaml."""
+    """"bpe", "ascii" or "sentencepiece": how the tokenizer works, saved in the marker file (`tokenizer.kind` in
+    params.yaml names these, and "tinystories-bpe-8k", a pre-trained "bpe")."""
     framing: DocumentFraming | None = None
     """How a model's training documents were framed with this tokenizer (`ailab.framing`); `load_tokenizer` reads it
     from a model directory, `save` writes it; None when unknown."""

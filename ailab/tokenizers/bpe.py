@@ -6,11 +6,15 @@ token and decodes back exactly: `decode(encode(s)) == s`.
 
 Special tokens: one `<|endoftext|>` serves as both BOS and EOS (as in GPT-2: documents are separated by it),
 plus `<|pad|>` for padding batches. They take ids 0 and 1, before the 256 byte tokens.
+
+`TinyStoriesBpe8kTokenizer()` loads the 8,192-token tokenizer shipped in `data/tinystories-bpe-8k/`, trained with
+the same recipe on real TinyStories text (its NOTE.md names the data, the licence and the command that rebuilt it).
 """
 
 from __future__ import annotations
 
 import itertools
+import os
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -23,6 +27,8 @@ from ailab.tokenizers.fast import FastTokenizer
 DEFAULT_SPECIAL_TOKENS = {"bos": "<|endoftext|>", "eos": "<|endoftext|>", "pad": "<|pad|>"}
 SPECIAL_TOKEN_ROLES = ("bos", "eos", "pad")
 NUM_BYTE_TOKENS = 256
+PRETRAINED_TINYSTORIES_FILE = Path(__file__).parent / "data" / "tinystories-bpe-8k" / "tokenizer.json"
+"""The shipped `TinyStoriesBpe8kTokenizer`, package data (see NOTE.md beside it)."""
 _TRAIN_BATCH = 1024  # texts handed to the Rust trainer per call: fewer Python->Rust crossings, bounded memory
 
 
@@ -92,13 +98,13 @@ class BpeTokenizer(FastTokenizer):
             show_progress=show_progress,
         )
         backend.train_from_iterator(_batched(texts, _TRAIN_BATCH), trainer=trainer)
-        return cls(backend, bos_token=tokens["bos"], eos_token=tokens["eos"], pad_token=tokens["pad"])
+        return cls.wrap(backend, bos_token=tokens["bos"], eos_token=tokens["eos"], pad_token=tokens["pad"])
 
     @classmethod
     def from_file(cls, path: str | Path, special_tokens: Mapping[str, str | None] | None = None) -> BpeTokenizer:
         """Wrap an existing byte-level BPE `tokenizer.json` (e.g. GPT-2's) whose special tokens are `special_tokens`."""
         tokens = _check_special_tokens(special_tokens)
-        return cls(
+        return cls.wrap(
             RustTokenizer.from_file(str(path)),
             bos_token=tokens["bos"],
             eos_token=tokens["eos"],
@@ -107,9 +113,28 @@ class BpeTokenizer(FastTokenizer):
 
 
 class TinyStoriesBpe8kTokenizer(BpeTokenizer):
-    """The fixed recipe used for TinyStories: 8,192 tokens, the default special tokens, min_frequency 2."""
+    """The TinyStories recipe: 8,192 tokens, the default special tokens, min_frequency 2.
+
+    `TinyStoriesBpe8kTokenizer()` is the pre-trained one shipped with ailab (trained on real TinyStories stories);
+    `TinyStoriesBpe8kTokenizer.train(texts)` trains a new one with the same recipe.
+    """
 
     VOCAB_SIZE = 8192
+
+    def __init__(self, path: str | os.PathLike | None = None) -> None:
+        """The shipped pre-trained tokenizer, or the `tokenizer.json` at `path` that this recipe trained."""
+        file = PRETRAINED_TINYSTORIES_FILE if path is None else Path(path)
+        if not file.is_file():
+            fix = "reinstall ailab (the file is package data)" if path is None else "pass the path of a tokenizer.json"
+            raise FileNotFoundError(f"no tokenizer.json at {file}; {fix}")
+        tokens = DEFAULT_SPECIAL_TOKENS
+        FastTokenizer.__init__(
+            self,
+            RustTokenizer.from_file(str(file)),
+            bos_token=tokens["bos"],
+            eos_token=tokens["eos"],
+            pad_token=tokens["pad"],
+        )
 
     @classmethod
     def train(

@@ -21,7 +21,7 @@ import functools
 import json
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from tokenizers import Tokenizer as RustTokenizer
 
@@ -30,6 +30,7 @@ from ailab.tokenizers.base import Tokenizer
 from ailab.tokenizers.tiktoken_bpe import TiktokenEncoder, tiktoken_encoder
 
 TOKENIZER_FILE = "tokenizer.json"
+_Self = TypeVar("_Self", bound="FastTokenizer")
 
 
 class FastTokenizer(Tokenizer):
@@ -73,14 +74,20 @@ class FastTokenizer(Tokenizer):
         path = directory / TOKENIZER_FILE
         if not path.is_file():
             raise FileNotFoundError(f"{path} is missing: {directory} holds an incomplete {cls.__name__}; save it again")
-        tokenizer = cls.__new__(cls)  # subclasses' __init__ build new tokenizers; this one is read from disk
-        FastTokenizer.__init__(
-            tokenizer,
+        return cls.wrap(
             RustTokenizer.from_file(str(path)),
             bos_token=settings.get("bos_token"),
             eos_token=settings.get("eos_token"),
             pad_token=settings.get("pad_token"),
         )
+
+    @classmethod
+    def wrap(
+        cls: type[_Self], backend: RustTokenizer, *, bos_token: str | None, eos_token: str | None, pad_token: str | None
+    ) -> _Self:
+        """An instance of `cls` around `backend`, bypassing a subclass `__init__` (which builds or loads its own)."""
+        tokenizer = cls.__new__(cls)
+        FastTokenizer.__init__(tokenizer, backend, bos_token=bos_token, eos_token=eos_token, pad_token=pad_token)
         return tokenizer
 
     @property

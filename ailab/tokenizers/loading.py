@@ -1,4 +1,8 @@
-"""Pick a tokenizer by kind: `train_tokenizer` makes a new one, `load_tokenizer` reads one that `save` wrote."""
+"""Pick a tokenizer by kind: `train_tokenizer` makes a new one, `load_tokenizer` reads one that `save` wrote.
+
+The kinds are the values of `tokenizer.kind` in params.yaml. Each gives a tokenizer class whose own `kind`
+(saved in `ailab_tokenizer.json`) is "bpe", "ascii" or "sentencepiece": "tinystories-bpe-8k" is a "bpe".
+"""
 
 from __future__ import annotations
 
@@ -14,21 +18,38 @@ from ailab.tokenizers.bpe import BpeTokenizer, TinyStoriesBpe8kTokenizer
 from ailab.tokenizers.llama_sentencepiece import LlamaTokenizer
 from ailab.tokenizers.stripped_ascii import StrippedAsciiTokenizer
 
-TOKENIZER_KINDS = ("bpe", "ascii", "sentencepiece")
+TOKENIZER_KINDS = ("bpe", "ascii", "sentencepiece", "tinystories-bpe-8k")
+FIXED_KINDS = ("ascii", "tinystories-bpe-8k")
+"""Kinds with nothing to train: `train_tokenizer` returns their one tokenizer without reading the texts."""
 _CLASSES: dict[str, type[Tokenizer]] = {
     cls.__name__: cls for cls in (BpeTokenizer, TinyStoriesBpe8kTokenizer, StrippedAsciiTokenizer, LlamaTokenizer)
 }
 _CLASS_OF_KIND = {"bpe": BpeTokenizer, "ascii": StrippedAsciiTokenizer, "sentencepiece": LlamaTokenizer}
 
 
-def train_tokenizer(kind: str, texts: Iterable[str], vocab_size: int | None) -> Tokenizer:
-    """A new tokenizer of `kind` ("bpe", "ascii" or "sentencepiece") trained on `texts`.
+def check_vocab_size(kind: str, vocab_size: int | None) -> None:
+    """Refuse a `vocab_size` that `kind` cannot have: the pre-trained "tinystories-bpe-8k" has exactly 8192 tokens."""
+    fixed = TinyStoriesBpe8kTokenizer.VOCAB_SIZE
+    if kind == "tinystories-bpe-8k" and vocab_size not in (None, fixed):
+        raise ValueError(
+            f"tokenizer kind 'tinystories-bpe-8k' is pre-trained with exactly {fixed} tokens, "
+            f"so vocab_size={vocab_size} cannot apply; set vocab_size to {fixed} (or null), "
+            f"or use kind 'bpe' to train a tokenizer of {vocab_size} tokens"
+        )
 
-    "bpe" with vocab_size 8192 is the `TinyStoriesBpe8kTokenizer` recipe. "ascii" has a fixed vocabulary of 98:
-    `texts` is not read and a different `vocab_size` is ignored with a warning.
+
+def train_tokenizer(kind: str, texts: Iterable[str], vocab_size: int | None) -> Tokenizer:
+    """A new tokenizer of `kind` (one of `TOKENIZER_KINDS`) trained on `texts`.
+
+    "bpe" with vocab_size 8192 is the `TinyStoriesBpe8kTokenizer` recipe. The `FIXED_KINDS` do not read `texts`:
+    "tinystories-bpe-8k" is the shipped pre-trained `TinyStoriesBpe8kTokenizer()` (vocab_size must be 8192 or None),
+    "ascii" has a fixed vocabulary of 98 (a different `vocab_size` is ignored with a warning).
     """
     if kind not in TOKENIZER_KINDS:
         raise ValueError(f"unknown tokenizer kind {kind!r}; choose one of {list(TOKENIZER_KINDS)}")
+    check_vocab_size(kind, vocab_size)
+    if kind == "tinystories-bpe-8k":
+        return TinyStoriesBpe8kTokenizer()
     if kind == "ascii":
         tokenizer = StrippedAsciiTokenizer()
         if vocab_size is not None and vocab_size != tokenizer.vocab_size:
@@ -62,7 +83,7 @@ def load_tokenizer(directory: str | os.PathLike) -> Tokenizer:
     kind = settings.get("kind")
     cls = _CLASSES.get(settings.get("class", ""), _CLASS_OF_KIND.get(kind))
     if cls is None or cls.kind != kind:
-        raise ValueError(f"{marker} names an unknown tokenizer (kind={kind!r}); known kinds: {list(TOKENIZER_KINDS)}")
+        raise ValueError(f"{marker} names an unknown tokenizer (kind={kind!r}); known kinds: {list(_CLASS_OF_KIND)}")
     tokenizer = cls.from_directory(directory, settings)
     tokenizer.framing = DocumentFraming.load(directory)
     return tokenizer

@@ -24,7 +24,7 @@ def stream_of(tokenizer, docs, add_bos=False):
 def test_packed_windows_start_at_multiples_of_the_stride(bpe, documents):
     records = [{"text": d, "id": i} for i, d in enumerate(documents)]
     stream = stream_of(bpe, documents)
-    for length, stride in [(32, None), (32, 16), (32, 48)]:
+    for length, stride in [(32, None), (32, 16), (32, 32)]:
         ds = CausalLmDataset(records, bpe, packed_length=length, packing_stride=stride)
         step = stride or length
         assert len(ds) == (len(stream) - length) // step + 1
@@ -34,6 +34,13 @@ def test_packed_windows_start_at_multiples_of_the_stride(bpe, documents):
             assert torch.equal(item["labels"], item["input_ids"]) and item["input_ids"].dtype == torch.long
     half = CausalLmDataset(records, bpe, packed_length=32, packing_stride=16)
     assert half[1]["input_ids"][:16].tolist() == half[0]["input_ids"][16:].tolist()
+
+
+def test_a_stride_past_the_window_is_refused_rather_than_skipping_tokens(bpe, documents):
+    records = [{"text": d} for d in documents]
+    for source in (records, (r for r in records)):  # map-style and streaming
+        with pytest.raises(ValueError, match=r"packing_stride=48 is larger than packed_length=32: the 16 tokens"):
+            CausalLmDataset(source, bpe, packed_length=32, packing_stride=48)
 
 
 def test_hf_dataset_list_and_streaming_give_the_same_examples(bpe, documents):

@@ -173,7 +173,8 @@ def test_context_limit_is_never_exceeded_silently():
     [
         (dict(input_ids=torch.tensor([1, 2, 3])), "batch, seq_len"),
         (dict(input_ids=torch.tensor([[1.0, 2.0]])), "torch.long"),
-        (dict(input_ids=torch.tensor([[1, 500]])), r"in \[0, 96\)"),
+        (dict(input_ids=torch.tensor([[1, 500]])), r"token id 500 in input_ids .*\(vocab_size=96, ids 0..95\)"),
+        (dict(input_ids=torch.tensor([[-1, 2]]), compile_decode_step=True), r"token id -1 in input_ids .*=96"),
         (dict(attention_mask=torch.tensor([[1, 1, 0]])), "left padding"),
         (dict(attention_mask=torch.tensor([[1, 0, 1]])), "left only"),
         (dict(attention_mask=torch.tensor([[1, 1]])), "shape of input_ids"),

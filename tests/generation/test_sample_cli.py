@@ -49,3 +49,14 @@ def test_sample_help_and_missing_model(tmp_path):
     result = runner.invoke(app, ["sample", str(tmp_path / "nothing")])
     assert result.exit_code == 2
     assert "error:" in result.output
+
+
+def test_sample_with_a_tokenizer_larger_than_the_model_names_the_id(bpe_tokenizer, tmp_path):
+    model_dir = tmp_path / "model"
+    make_model("gpt2", vocab_size=8, eos_token_id=0).save_pretrained(model_dir)  # ids 0..7 only
+    bpe_tokenizer.save(model_dir)
+    result = runner.invoke(app, ["sample", str(model_dir), "--prompt", "The cat", "--device", "cpu"])
+    assert result.exit_code == 2, result.output
+    highest = max(bpe_tokenizer.encode("The cat"))
+    assert f"error: token id {highest} in input_ids is outside the model's vocabulary (vocab_size=8" in result.output
+    assert "Traceback" not in result.output

@@ -116,3 +116,14 @@ def test_flops_per_token_counts_like_nanogpt():
     c = model.config
     n = model.num_parameters() - c.vocab_size * c.d_model  # untied: the input embedding is a lookup
     assert model.flops_per_token(64) == 6 * n + 12 * c.n_layers * c.n_heads * c.head_dim * 64
+
+
+@pytest.mark.parametrize("bad", [512, 10_000, -1])
+def test_token_id_outside_the_vocabulary_is_a_clear_error(bad):
+    model = tiny()
+    ids = torch.tensor([[1, 2, bad, 3]])
+    with pytest.raises(ValueError, match=rf"token id {bad} in input_ids .*vocab_size=512, ids 0..511"):
+        model(ids)
+    with pytest.raises(ValueError, match=rf"token id {bad} in input_ids .*vocab_size=512"):
+        model.generate(ids, max_new_tokens=2)
+    assert model(torch.tensor([[0, 511]])).logits.shape == (1, 2, 512)  # the edges of the vocabulary are fine

@@ -36,7 +36,14 @@ def test_flat_names_every_param_with_its_section():
         ({"train": {"max_steps": "many"}}, "train.max_steps: Input should be a valid integer"),
         ({"train": {"learning_rate": -1}}, "train.learning_rate: Input should be greater than 0"),
         ({"train": {"min_learning_rate": 1.0}}, "train.min_learning_rate (1.0) is above train.learning_rate"),
-        ({"tokenizer": {"kind": "wordpiece"}}, "tokenizer.kind: Input should be 'bpe', 'ascii' or 'sentencepiece'"),
+        (
+            {"tokenizer": {"kind": "wordpiece"}},
+            "tokenizer.kind: Input should be 'bpe', 'ascii', 'sentencepiece' or 'tinystories-bpe-8k'",
+        ),
+        (
+            {"tokenizer": {"kind": "tinystories-bpe-8k", "vocab_size": 4096}},
+            "tokenizer.vocab_size: tokenizer kind 'tinystories-bpe-8k' is pre-trained with exactly 8192 tokens",
+        ),
         ({"data": {"source": "hf"}}, "data.name is required when data.source is 'hf'"),
         ({"generate": {"top_p": 1.5}}, "generate.top_p: Input should be less than or equal to 1"),
     ],
@@ -68,6 +75,12 @@ def test_model_params_become_a_buildable_config():
     gpt2 = params_from_dict({"model": {"n_layers": 1, "d_model": 32, "n_heads": 4}})
     model = build_model("gpt2", **gpt2.model.config_fields(vocab_size=50, bos_token_id=None, eos_token_id=0))
     assert model.config.d_ff == 128
+
+
+@pytest.mark.parametrize("vocab_size", [8192, None])
+def test_pretrained_tokenizer_kind_takes_its_own_vocab_size_or_none(vocab_size):
+    tokenizer = params_from_dict({"tokenizer": {"kind": "tinystories-bpe-8k", "vocab_size": vocab_size}}).tokenizer
+    assert (tokenizer.kind, tokenizer.vocab_size) == ("tinystories-bpe-8k", vocab_size)
 
 
 def test_data_params_map_onto_the_library_corpus_spec():

@@ -2,17 +2,32 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
 import random
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 import torch
 from tokenizers import Tokenizer as RustTokenizer
 
 from ailab.tokenizers import BpeTokenizer, TinyStoriesBpe8kTokenizer, load_tokenizer
+from ailab.tokenizers.bpe import PRETRAINED_TINYSTORIES_FILE
 from tests.tokenizers.text_samples import make_corpus, random_unicode
 
 SPECIAL_STRINGS = ["<|endoftext|>", "<|pad|>", "<|endoftext", "|>"]
+ROOT = Path(__file__).resolve().parents[2]
+TINYSTORIES_SHA256 = "178bf06898fe0854f74be7479696e7faeb2ad1aec3efb2365925464a9f3fb48a"
+
+
+def tinystories_sample() -> Path | None:
+    """The real TinyStories sample the shipped tokenizer was trained on, where this machine has it."""
+    sample = "shared/data/tinystories/train.txt"  # beside the checkout, or beside the folder of worktrees
+    candidates = [os.environ.get("AILAB_TINYSTORIES_TXT"), ROOT.parent / sample, ROOT.parents[1] / sample]
+    return next((Path(c) for c in candidates if c and Path(c).is_file()), None)
 
 
 @pytest.fixture(scope="module")
@@ -144,3 +159,57 @@ def test_hf_tokenizer_gives_same_ids(bpe, corpus, tmp_path):
         assert (tokenizer.bos_token_id, tokenizer.eos_token_id, tokenizer.pad_token_id) == (0, 0, 1)
         assert tokenizer(texts, add_special_tokens=False)["input_ids"] == bpe.encode_batch(texts)
         assert [tokenizer.decode(bpe.encode(t), skip_special_tokens=True) for t in texts] == texts
+
+
+def test_shipped_tokenizer_loads_with_no_arguments(corpus):
+    tokenizer = TinyStoriesBpe8kTokenizer()
+    assert type(tokenizer) is TinyStoriesBpe8kTokenizer and tokenizer.kind == "bpe"
+    assert tokenizer.vocab_size == TinyStoriesBpe8kTokenizer.VOCAB_SIZE == 8192
+    assert (tokenizer.bos_token_id, tokenizer.eos_token_id, tokenizer.pad_token_id) == (0, 0, 1)
+    assert (tokenizer.id_to_token(0), tokenizer.id_to_token(1)) == ("<|endoftext|>", "<|pad|>")
+    # trained on TinyStories: its characters and words are single tokens
+    for word in (" Lily", " Timmy", " upon", " park", " happy"):
+        assert len(tokenizer.encode(word)) == 1, word
+    rng = random.Random(5)
+    texts = corpus[:50] + [random_unicode(rng) for _ in range(200)] + ["Once upon a time<|endoftext|> 👩‍👩‍👧 家族\r\n"]
+    assert [tokenizer.decode(ids) for ids in tokenizer.encode_batch(texts)] == texts
+
+
+def test_shipped_tokenizer_is_the_plain_tokenizers_file(corpus):
+    tokenizer = TinyStoriesBpe8kTokenizer()
+    direct = RustTokenizer.from_file(str(PRETRAINED_TINYSTORIES_FILE))
+    rng = random.Random(6)
+    texts = corpus[:50] + [random_unicode(rng) for _ in range(100)]  # no special-token strings: see fast.py
+    assert [e.ids for e in direct.encode_batch(texts, add_special_tokens=False)] == tokenizer.encode_batch(texts)
+    assert direct.get_vocab_size() == tokenizer.vocab_size
+    assert tokenizer.backend.to_str(pretty=True) == PRETRAINED_TINYSTORIES_FILE.read_text()
+
+
+def test_shipped_tokenizer_saves_and_loads_as_itself(tmp_path):
+    tokenizer = TinyStoriesBpe8kTokenizer()
+    tokenizer.save(tmp_path)
+    assert (tmp_path / "tokenizer.json").read_bytes() == PRETRAINED_TINYSTORIES_FILE.read_bytes()
+    loaded = load_tokenizer(tmp_path)
+    assert type(loaded) is TinyStoriesBpe8kTokenizer and loaded.fingerprint() == tokenizer.fingerprint()
+    again = TinyStoriesBpe8kTokenizer(tmp_path / "tokenizer.json")  # a path loads that file instead
+    assert again.fingerprint() == tokenizer.fingerprint()
+    with pytest.raises(FileNotFoundError, match="no tokenizer.json at .*missing.json"):
+        TinyStoriesBpe8kTokenizer(tmp_path / "missing.json")
+
+
+def test_shipped_tokenizer_notes_its_data_command_and_licence():
+    note = (PRETRAINED_TINYSTORIES_FILE.parent / "NOTE.md").read_text()
+    assert TINYSTORIES_SHA256 in note and "7,038" in note and "CDLA-Sharing-1.0" in note
+    assert "python scripts/build_tinystories_tokenizer.py" in note
+    assert hashlib.sha256(PRETRAINED_TINYSTORIES_FILE.read_bytes()).hexdigest() in note
+
+
+def test_build_script_rebuilds_the_identical_shipped_file(tmp_path):
+    sample = tinystories_sample()
+    if sample is None:
+        pytest.skip("the TinyStories sample (../shared/data/tinystories/train.txt) is not on this machine")
+    script = ROOT / "scripts" / "build_tinystories_tokenizer.py"
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    subprocess.run([sys.executable, str(script), str(sample), "--out", str(tmp_path)], check=True, env=env)
+    assert (tmp_path / "tokenizer.json").read_bytes() == PRETRAINED_TINYSTORIES_FILE.read_bytes()
+    assert (tmp_path / "NOTE.md").read_text() == (PRETRAINED_TINYSTORIES_FILE.parent / "NOTE.md").read_text()

@@ -8,6 +8,7 @@ import pickle
 import pytest
 
 from ailab.tokenizers import (
+    FIXED_KINDS,
     TOKENIZER_KINDS,
     BpeTokenizer,
     LlamaTokenizer,
@@ -27,15 +28,16 @@ from tests.tokenizers.text_samples import make_corpus
         ("bpe", 8192, TinyStoriesBpe8kTokenizer),
         ("ascii", None, StrippedAsciiTokenizer),
         ("sentencepiece", 320, LlamaTokenizer),
+        ("tinystories-bpe-8k", 8192, TinyStoriesBpe8kTokenizer),
     ],
 )
 def test_train_save_load_round_trip(kind, vocab_size, cls, tmp_path):
     docs = make_corpus(150, seed=5)
     tokenizer = train_tokenizer(kind, (doc for doc in docs), vocab_size)
-    assert type(tokenizer) is cls and tokenizer.kind == kind and isinstance(tokenizer, Tokenizer)
+    assert type(tokenizer) is cls and tokenizer.kind == cls.kind and isinstance(tokenizer, Tokenizer)
     tokenizer.save(tmp_path / "tok")
     marker = json.loads((tmp_path / "tok" / "ailab_tokenizer.json").read_text())
-    assert marker["kind"] == kind and marker["class"] == cls.__name__
+    assert marker["kind"] == cls.kind and marker["class"] == cls.__name__
     assert not (tmp_path / "tok" / "config.json").exists()
     loaded = load_tokenizer(tmp_path / "tok")
     assert type(loaded) is cls
@@ -60,17 +62,34 @@ def test_fingerprints_differ_across_kinds():
     assert len(fingerprints) == 3
 
 
+@pytest.mark.parametrize("kind", FIXED_KINDS)
+def test_fixed_kinds_do_not_read_the_texts(kind):
+    def unreadable():
+        raise AssertionError("the texts were read")
+        yield ""
+
+    assert train_tokenizer(kind, unreadable(), None).kind == {"ascii": "ascii", "tinystories-bpe-8k": "bpe"}[kind]
+
+
+def test_pretrained_kind_is_the_shipped_tokenizer_and_refuses_other_sizes():
+    for vocab_size in (8192, None):
+        tokenizer = train_tokenizer("tinystories-bpe-8k", [], vocab_size)
+        assert tokenizer.fingerprint() == TinyStoriesBpe8kTokenizer().fingerprint() and tokenizer.vocab_size == 8192
+    with pytest.raises(ValueError, match=r"pre-trained with exactly 8192 tokens.*use kind 'bpe' to train"):
+        train_tokenizer("tinystories-bpe-8k", [], 4096)
+
+
 def test_ascii_ignores_vocab_size_with_a_warning():
     with pytest.warns(UserWarning, match="fixed vocabulary of 98"):
         assert train_tokenizer("ascii", [], 8192).vocab_size == 98
 
 
 def test_bad_kind_and_missing_sizes_fail_clearly():
-    with pytest.raises(ValueError, match=r"unknown tokenizer kind 'wordpiece'.*'bpe', 'ascii', 'sentencepiece'"):
+    with pytest.raises(ValueError, match=r"unknown tokenizer kind 'wordpiece'.*'sentencepiece', 'tinystories-bpe-8k'"):
         train_tokenizer("wordpiece", [], 100)
     with pytest.raises(ValueError, match="needs a vocab_size"):
         train_tokenizer("bpe", [], None)
-    assert TOKENIZER_KINDS == ("bpe", "ascii", "sentencepiece")
+    assert TOKENIZER_KINDS == ("bpe", "ascii", "sentencepiece", "tinystories-bpe-8k")
 
 
 def test_load_without_tokenizer_fails_clearly(tmp_path):
@@ -92,7 +111,9 @@ def test_interface_edge_cases(kind):
     import numpy as np
     import torch
 
-    tokenizer = train_tokenizer(kind, make_corpus(100, seed=7), None if kind == "ascii" else 320)
+    tokenizer = train_tokenizer(
+        kind, make_corpus(100, seed=7), {"ascii": None, "tinystories-bpe-8k": 8192}.get(kind, 320)
+    )
     assert tokenizer.encode_batch([]) == [] and tokenizer.encode("") == [] and tokenizer.decode([]) == ""
     ids = tokenizer.encode("hi there")
     assert tokenizer.decode(np.array(ids)) == tokenizer.decode(torch.tensor(ids)) == "hi there"
