@@ -74,7 +74,7 @@ def main(
 ) -> None:
     """Train the `model` params on artifacts/corpus with the `train` params; resumes an interrupted run.
 
-    Writes artifacts/model/ (model.safetensors, config.json, tokenizer), reports/train/curves.tsv (the DVC plots),
+    Writes artifacts/model/ (model.safetensors, config.json, tokenizer), reports/train/curves.tsv and eval.tsv (the DVC plots),
     checkpoints under outputs/checkpoints/, and an MLflow run with every param, the curves and the model.
     Multi-GPU: `torchrun --nproc_per_node=N -m stages.train --params params.yaml`.
     """
@@ -85,7 +85,7 @@ def main(
         if restart and paths.checkpoints_dir.exists():
             shutil.rmtree(paths.checkpoints_dir)
         clear_finished_run(paths.checkpoints_dir)
-    callbacks = [ProgressCallback(), CsvLoggerCallback(paths.training_curves)]
+    callbacks = [ProgressCallback(), CsvLoggerCallback(paths.training_curves, paths.eval_curves)]
     if is_main:
         callbacks.append(MLflowCallback(log_checkpoints=config.train.log_checkpoints))
     trainer = build_trainer(config, paths, device, callbacks)
@@ -121,6 +121,7 @@ def train_tracked(trainer: Trainer, config: Params, paths: PipelinePaths) -> Non
         log_flat_metrics({f"final_{k}": v for k, v in result.items() if v is not None})
         log_artifacts(paths.model_dir, "model")
         log_artifacts(paths.training_curves, "curves")
+        log_artifacts(paths.eval_curves, "curves")
     typer.echo(f"trained {result['global_step']} steps in {result['train_runtime_s']:.0f}s -> {paths.model_dir}")
 
 
