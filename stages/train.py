@@ -22,6 +22,7 @@ from ailab.tokenizers import load_tokenizer
 from ailab.trainers import CsvLoggerCallback, ProgressCallback, Trainer, TrainingInterrupted
 from ailab.trainers.checkpoint import latest_checkpoint, load_metadata
 from ailab.trainers.distributed import teardown_distributed
+from ailab.trainers.reproducibility import runtime_info
 from pipeline.params import Params, load_params
 from pipeline.paths import PipelinePaths
 from pipeline.tracking import (
@@ -74,8 +75,9 @@ def main(
 ) -> None:
     """Train the `model` params on artifacts/corpus with the `train` params; resumes an interrupted run.
 
-    Writes artifacts/model/ (model.safetensors, config.json, tokenizer), reports/train/curves.tsv and eval.tsv (the DVC plots),
-    checkpoints under outputs/checkpoints/, and an MLflow run with every param, the curves and the model.
+    Writes artifacts/model/ (model.safetensors, config.json, tokenizer), reports/train/curves.tsv and eval.tsv (the
+    DVC plots), checkpoints under outputs/checkpoints/, and an MLflow run with every param, the curves, the model and
+    the runtime (threads, library versions) as `runtime.*` tags.
     Multi-GPU: `torchrun --nproc_per_node=N -m stages.train --params params.yaml`.
     """
     config = load_params(params)
@@ -107,6 +109,7 @@ def train_tracked(trainer: Trainer, config: Params, paths: PipelinePaths) -> Non
     """Rank 0: train inside the MLflow run (the interrupted run's, when resuming), then save and upload the model."""
     model = trainer.model
     tags = {"device": str(trainer.device), "world_size": str(trainer.dist.world_size)}
+    tags.update({f"runtime.{key}": value for key, value in runtime_info().items()})
     resume_from = latest_checkpoint(paths.checkpoints_dir)
     run_record = paths.checkpoints_dir / "mlflow_run.json"
     run_id = recall_run(run_record) if resume_from else None
