@@ -1,5 +1,6 @@
 """A training killed twice under real `dvc repro` and resumed by plain `dvc repro`: the curves hold every step once,
-and `dvc plots show` draws them as dvc.yaml says (training and evaluation loss on one plot, no half-empty column)."""
+`dvc plots show` draws them as dvc.yaml says (training and evaluation loss on one plot, no half-empty column), and a
+change to model code makes `train` stale and not the stages before it."""
 
 from __future__ import annotations
 
@@ -125,3 +126,8 @@ def test_curves_hold_every_step_once_after_two_kills_and_dvc_resumes(repo):
         ("grad_norm", "curves.tsv::grad_norm"): every_log,
         ("tokens_per_second", "curves.tsv::tokens_per_second"): every_log,
     }
+
+    with (repo / "ailab/models/gpt2.py").open("a") as f:  # a change to model code: only train (of those run) is stale
+        f.write("\n# changed\n")
+    status = json.loads(run(["dvc", "status", "--json", "train_tokenizer", "prepare", "train"], repo).stdout)
+    assert set(status) == {"train"}, status
