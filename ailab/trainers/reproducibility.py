@@ -4,10 +4,10 @@ describe the runtime that shapes a run's arithmetic (recorded with every trainin
 ATen's CPU reductions split their work by the size of the OpenMP team that runs them, so their results depend on
 it: on 1 and 2 threads, LayerNorm's weight and bias gradients differ in the last bits, while the matrix products
 (MKL sgemm) of the same model agree. With dynamic threading the runtime picks that team size anew at each parallel
-region: GNU libgomp, under `OMP_DYNAMIC=true`, runs `cpus - load average` threads, and MKL's `MKL_DYNAMIC`
-(on by default) is switched off only by `torch.set_num_threads`, which nothing in a plain run calls. A run on a
-busy machine then sums in another order and drifts from an identical run on a quiet one. `configure_cpu_threads`
-fixes the team size and turns dynamic threading off before training starts.
+region: GNU libgomp, under `OMP_DYNAMIC=true`, runs `cpus - 15-minute load average` threads, so a run on a busy
+machine sums in another order and drifts from an identical run on a quiet one (reproduced with the tiny model and
+two CPU-burning processes). MKL's own `MKL_DYNAMIC` is on by default and only `torch.set_num_threads` turns it off.
+`configure_cpu_threads` fixes the team size and turns both off before training starts.
 """
 
 from __future__ import annotations
