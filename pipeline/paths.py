@@ -58,8 +58,13 @@ class PipelinePaths:
 
     @property
     def training_curves(self) -> Path:
-        """Per-step loss, learning rate, grad norm and tokens/s: the file `dvc plots show` draws."""
+        """Loss, learning rate, grad norm and tokens/s at every log step, drawn by `dvc plots show`."""
         return self.train_report_dir / "curves.tsv"
+
+    @property
+    def eval_curves(self) -> Path:
+        """Evaluation loss by step (a row per evaluation), drawn on one plot with the training loss."""
+        return self.train_report_dir / "eval.tsv"
 
     @property
     def train_run(self) -> Path:

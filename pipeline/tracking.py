@@ -30,13 +30,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ailab.io import atomic_write_json
-from ailab.trainers import TrainerCallback
-from pipeline.params import GenerateParams, Params, flatten
+from pipeline.params import Params, flatten
 
 if TYPE_CHECKING:
     import mlflow
 
-    from pipeline.paths import PipelinePaths
 
 DEFAULT_EXPERIMENT = "ailab"
 PIPELINE_TAG = "ailab.pipeline"
@@ -250,11 +248,12 @@ def log_final_metrics(metrics: dict[str, Any]) -> None:
     others = {f"eval/{k}": v for k, v in flat_metrics(metrics).items() if k not in FINAL_METRICS}
     mlflow.log_metrics({**final, **others})
     mlflow.MlflowClient().log_batch(
-        pipeline_run_id(), metrics=[_metric(k, v) for k, v in final.items()], synchronous=True
+        pipeline_run_id(), metrics=[metric_point(k, v) for k, v in final.items()], synchronous=True
     )
 
 
-def _metric(key: str, value: float, step: int = 0) -> Any:
+def metric_point(key: str, value: float, step: int = 0) -> Any:
+    """One MLflow metric value, for logging into a run other than the active one."""
     from mlflow.entities import Metric
 
     return Metric(key, value, int(time.time() * 1000), step)
@@ -294,100 +293,6 @@ def log_artifacts(path: Path, artifact_path: str) -> None:
         mlflow.log_artifact(str(path), artifact_path=artifact_path)
 
 
-def log_corpus(corpus_dir: Path, params: Params) -> None:
-    """The packed train and validation splits as dataset inputs of the stage's run and of its pipeline run."""
-    import mlflow
-    from mlflow.entities import DatasetInput, InputTag
-
-    from pipeline.corpus_dataset import corpus_splits
-    from pipeline.paths import SPLITS
-
-    contexts = {"train": "training", "validation": "validation"}
-    datasets = corpus_splits(corpus_dir, params.data, SPLITS)
-    inputs = [
-        DatasetInput(dataset._to_mlflow_entity(), [InputTag("mlflow.data.context", contexts[split])])
-        for dataset, split in zip(datasets, SPLITS)
-    ]
-    for run_id in (mlflow.active_run().info.run_id, pipeline_run_id()):
-        mlflow.MlflowClient().log_inputs(run_id, datasets=inputs)
-
-
-def log_trained_model(model_dir: Path, generate: GenerateParams) -> str:
-    """Log `model_dir` as the pipeline run's MLflow model `model` (pyfunc: text in, text out); return its model id.
-
-    `mlflow.pyfunc.load_model("runs:/<pipeline run id>/model")` loads it; the stage's run lists it as an output too.
-    The `generate` params are the defaults of its predict params.
-    """
-    import mlflow
-    from mlflow.entities import LoggedModelOutput
-    from mlflow.models import ModelSignature
-    from mlflow.types import ColSpec, ParamSchema, ParamSpec, Schema
-
-    import ailab
-
-    settings = ParamSchema(
-        [
-            ParamSpec("max_new_tokens", "long", generate.max_new_tokens),
-            ParamSpec("temperature", "double", generate.temperature),
-            ParamSpec("top_k", "long", generate.top_k or 0),
-            ParamSpec("top_p", "double", generate.top_p if generate.top_p is not None else 1.0),
-            ParamSpec("seed", "long", generate.seed),
-        ]
-    )
-    signature = ModelSignature(inputs=Schema([ColSpec("string")]), outputs=Schema([ColSpec("string")]), params=settings)
-    info = mlflow.models.Model.log(
-        artifact_path=None,
-        name=MODEL_NAME,
-        flavor=mlflow.pyfunc,
-        run_id=pipeline_run_id(),
-        python_model=str(Path(__file__).with_name("text_model.py")),
-        artifacts={"model_dir": str(model_dir)},
-        code_paths=[str(Path(ailab.__file__).parent)],
-        signature=signature,
-        pip_requirements=_requirements(),
-    )
-    mlflow.MlflowClient().log_outputs(mlflow.active_run().info.run_id, [LoggedModelOutput(info.model_id, 0)])
-    mlflow.MlflowClient().set_tag(pipeline_run_id(), MODEL_TAG, info.model_id)
-    return info.model_id
-
-
-def _requirements() -> list[str]:
-    """The packages the model needs where it loads, pinned to this environment (no slow inference by MLflow)."""
-    from importlib.metadata import PackageNotFoundError, version
-
-    pinned = []
-    for package in ("mlflow", "torch", "numpy", "safetensors", "tokenizers", "sentencepiece", "protobuf"):
-        try:
-            pinned.append(f"{package}=={version(package)}")
-        except PackageNotFoundError:
-            continue
-    return pinned
-
-
-def adopt_reused_model(paths: PipelinePaths, params: Params) -> None:
-    """In a pipeline run where `train` did not run, link what the reused model brings (see the module docstring).
-
-    Links the logged model recorded in `reports/train/mlflow_run.json`, logs the corpus as dataset inputs and the
-    final metrics of `reports/eval/metrics.json`. Nothing to do when `train` ran in this pipeline run.
-    """
-    import mlflow
-    from mlflow.entities import LoggedModelOutput
-
-    parent_id = pipeline_run_id()
-    client = mlflow.MlflowClient()
-    if f"{STAGE_TAG}train" in client.get_run(parent_id).data.tags:
-        return
-    model_id = recall_model(paths.train_run)
-    if model_id is not None:
-        client.log_outputs(parent_id, [LoggedModelOutput(model_id, 0)])
-        client.set_tag(parent_id, MODEL_TAG, model_id)
-    if paths.tokens("train").is_file():
-        log_corpus(paths.corpus_dir, params)
-    if paths.eval_metrics.is_file():
-        final = json.loads(paths.eval_metrics.read_text(encoding="utf-8"))
-        client.log_batch(parent_id, metrics=[_metric(k, float(final[k])) for k in FINAL_METRICS if k in final])
-
-
 def remember_run(path: Path, run: mlflow.ActiveRun, model_id: str | None = None) -> None:
     """Write the run id (and its pipeline run's, and the logged model's) for the stages that come later."""
     import mlflow
@@ -414,43 +319,3 @@ def recall_run(path: Path) -> str | None:
 def recall_model(path: Path) -> str | None:
     """The logged model id written by `remember_run`, or None."""
     return _recall(path, "model_id")
-
-
-def metric_name(key: str) -> str:
-    """The MLflow name of a trainer metric, grouped by prefix: `eval_loss` is `eval/loss`, `best_eval_loss`
-    `eval/best_loss`, `loss` `train/loss`."""
-    if "eval_" in key:
-        return f"eval/{key.replace('eval_', '', 1)}"
-    return f"train/{key}"
-
-
-class MLflowCallback(TrainerCallback):
-    """Streams the trainer's logs (`train/...`) and evaluations (`eval/...`) by step into the active MLflow run and
-    its pipeline run, so the curves of two experiments overlay in the compare view, each named after its run.
-
-    The trainer calls it on rank 0 only.
-    """
-
-    def __init__(self, log_checkpoints: bool = False) -> None:
-        self.log_checkpoints = log_checkpoints
-        self._pipeline_run: str | None = None
-
-    def _log(self, metrics: dict[str, Any], step: int) -> None:
-        import mlflow
-
-        flat = flat_metrics({metric_name(k): v for k, v in metrics.items() if k != "step"})
-        if not flat:
-            return
-        mlflow.log_metrics(flat, step=step)
-        self._pipeline_run = self._pipeline_run or pipeline_run_id()
-        mlflow.MlflowClient().log_batch(self._pipeline_run, metrics=[_metric(k, v, step) for k, v in flat.items()])
-
-    def on_log(self, state: Any, logs: dict[str, Any]) -> None:
-        self._log(logs, int(logs.get("step", getattr(state, "global_step", 0))))
-
-    def on_evaluate(self, state: Any, metrics: dict[str, Any]) -> None:
-        self._log(metrics, int(getattr(state, "global_step", 0)))
-
-    def on_save(self, state: Any, checkpoint_dir: Path) -> None:
-        if self.log_checkpoints:
-            log_artifacts(checkpoint_dir, f"checkpoints/{Path(checkpoint_dir).name}")

@@ -11,9 +11,10 @@ from ailab.evaluation import evaluate_language_model
 from ailab.framing import DocumentFraming, check_same_framing
 from ailab.io import atomic_write_json
 from ailab.models import from_pretrained
+from pipeline.lineage import adopt_reused_model
 from pipeline.params import load_params
 from pipeline.paths import PipelinePaths
-from pipeline.tracking import adopt_reused_model, log_final_metrics, stage_run
+from pipeline.tracking import log_final_metrics, stage_run
 from stages.options import DeviceOption, ParamsOption, reports_errors
 
 

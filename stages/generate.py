@@ -13,9 +13,10 @@ from ailab.generation import generate_text
 from ailab.io import atomic_directory
 from ailab.models import from_pretrained
 from ailab.tokenizers import load_tokenizer
+from pipeline.lineage import adopt_reused_model
 from pipeline.params import GenerateParams, load_params
 from pipeline.paths import PipelinePaths
-from pipeline.tracking import adopt_reused_model, log_artifacts, stage_run
+from pipeline.tracking import log_artifacts, stage_run
 from stages.options import DeviceOption, ParamsOption, reports_errors
 
 

@@ -23,19 +23,12 @@ from ailab.tokenizers import load_tokenizer
 from ailab.trainers import CsvLoggerCallback, ProgressCallback, Trainer, TrainingInterrupted
 from ailab.trainers.checkpoint import latest_checkpoint, load_metadata
 from ailab.trainers.distributed import teardown_distributed
+from ailab.trainers.reproducibility import runtime_info
+from pipeline.lineage import log_corpus, log_trained_model
+from pipeline.mlflow_callback import MLflowCallback
 from pipeline.params import Params, load_params
 from pipeline.paths import PipelinePaths
-from pipeline.tracking import (
-    MLflowCallback,
-    log_artifacts,
-    log_corpus,
-    log_flat_metrics,
-    log_params,
-    log_trained_model,
-    recall_run,
-    remember_run,
-    stage_run,
-)
+from pipeline.tracking import log_artifacts, log_flat_metrics, log_params, recall_run, remember_run, stage_run
 from stages.options import DeviceOption, ParamsOption, reports_errors
 
 
@@ -77,8 +70,9 @@ def main(
 ) -> None:
     """Train the `model` params on artifacts/corpus with the `train` params; resumes an interrupted run.
 
-    Writes artifacts/model/ (model.safetensors, config.json, tokenizer), reports/train/curves.tsv (the DVC plots),
-    checkpoints under outputs/checkpoints/, and an MLflow run with every param, the curves and the model.
+    Writes artifacts/model/ (model.safetensors, config.json, tokenizer), reports/train/curves.tsv and eval.tsv (the
+    DVC plots), checkpoints under outputs/checkpoints/, and an MLflow run with every param, the curves, the model and
+    the runtime (threads, library versions) as `runtime.*` tags.
     Multi-GPU: `torchrun --nproc_per_node=N -m stages.train --params params.yaml`.
     """
     config = load_params(params)
@@ -88,7 +82,7 @@ def main(
         if restart and paths.checkpoints_dir.exists():
             shutil.rmtree(paths.checkpoints_dir)
         clear_finished_run(paths.checkpoints_dir)
-    callbacks = [ProgressCallback(), CsvLoggerCallback(paths.training_curves)]
+    callbacks = [ProgressCallback(), CsvLoggerCallback(paths.training_curves, paths.eval_curves)]
     if is_main:
         callbacks.append(MLflowCallback(log_checkpoints=config.train.log_checkpoints))
     trainer = build_trainer(config, paths, device, callbacks)
@@ -110,6 +104,7 @@ def train_tracked(trainer: Trainer, config: Params, paths: PipelinePaths) -> Non
     """Rank 0: train inside the MLflow run (the interrupted run's, when resuming), then save and upload the model."""
     model = trainer.model
     tags = {"device": str(trainer.device), "world_size": str(trainer.dist.world_size)}
+    tags.update({f"runtime.{key}": value for key, value in runtime_info().items()})
     resume_from = latest_checkpoint(paths.checkpoints_dir)
     run_record = paths.checkpoints_dir / "mlflow_run.json"
     run_id = recall_run(run_record) if resume_from else None
@@ -129,6 +124,7 @@ def train_tracked(trainer: Trainer, config: Params, paths: PipelinePaths) -> Non
         trainer.save_model(paths.model_dir)
         log_flat_metrics({"train/runtime_s": result["train_runtime_s"]})
         log_artifacts(paths.training_curves, "curves")
+        log_artifacts(paths.eval_curves, "curves")
         model_id = log_trained_model(paths.model_dir, config.generate)
         remember_run(paths.train_run, run, model_id=model_id)
     typer.echo(f"trained {result['global_step']} steps in {result['train_runtime_s']:.0f}s -> {paths.model_dir}")

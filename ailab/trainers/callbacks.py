@@ -1,4 +1,4 @@
-"""Training events and the built-in callbacks: a progress display and the CSV/TSV metrics file (DVC plots).
+"""Training events and the built-in callbacks: a progress display and the CSV/TSV metrics tables (DVC plots).
 
 Callbacks run on rank 0 only. Each event receives the `TrainerState` and its payload; subclass `TrainerCallback`
 and override only the events you need.
@@ -108,47 +108,77 @@ class ProgressCallback(TrainerCallback):
             self.bar = None
 
 
-class CsvLoggerCallback(TrainerCallback):
-    """Metrics table for DVC plots: `step, loss, learning_rate, grad_norm, tokens_per_second, eval_loss`.
+class StepTable:
+    """A CSV/TSV table with one row per step, kept in memory and rewritten atomically on every change.
 
-    The whole file is rewritten atomically at each event (it is small: one row per log), so a kill never leaves a
-    torn row. On (re)start, rows after the step being resumed from are dropped: they belong to the lost future.
+    A kill never leaves a torn row, and `load(up_to_step)` drops the rows a resumed run is about to write again.
     """
 
-    COLUMNS = ("step", "loss", "learning_rate", "grad_norm", "tokens_per_second", "eval_loss")
-
-    def __init__(self, path: str | Path, delimiter: str | None = None) -> None:
+    def __init__(self, path: str | Path, columns: tuple[str, ...], delimiter: str | None = None) -> None:
         self.path = Path(path)
+        self.columns = columns
         self.delimiter = delimiter or ("\t" if self.path.suffix == ".tsv" else ",")
         self.rows: dict[int, dict[str, str]] = {}
 
-    def on_train_begin(self, state: TrainerState) -> None:
+    def load(self, up_to_step: int) -> None:
+        """Keep the file's rows of steps <= `up_to_step` (none if there is no file) and rewrite it with only those."""
         self.rows = {}
         if self.path.is_file():
             with self.path.open(newline="") as f:
                 for row in csv.DictReader(f, delimiter=self.delimiter):
-                    if int(row["step"]) <= state.global_step:
-                        self.rows[int(row["step"])] = {c: row.get(c, "") or "" for c in self.COLUMNS}
-        self._write()
+                    if row.get("step") and int(row["step"]) <= up_to_step:
+                        self.rows[int(row["step"])] = {c: row.get(c, "") or "" for c in self.columns}
+        self.write()
 
-    def on_log(self, state: TrainerState, logs: dict[str, float]) -> None:
-        self._update(state.global_step, {c: logs[c] for c in self.COLUMNS[1:5] if c in logs})
-
-    def on_evaluate(self, state: TrainerState, metrics: dict[str, float]) -> None:
-        self._update(state.global_step, {"eval_loss": metrics["eval_loss"]})
-
-    def _update(self, step: int, values: dict[str, float]) -> None:
-        row = self.rows.setdefault(step, {c: "" for c in self.COLUMNS})
+    def update(self, step: int, values: dict[str, float]) -> None:
+        row = self.rows.setdefault(step, {c: "" for c in self.columns})
         row["step"] = str(step)
-        row.update({k: f"{v:.6g}" for k, v in values.items()})
-        self._write()
+        row.update({k: f"{v:.6g}" for k, v in values.items() if k in self.columns and k != "step"})
+        self.write()
 
-    def _write(self) -> None:
+    def write(self) -> None:
         buffer = io.StringIO()
-        writer = csv.DictWriter(buffer, fieldnames=self.COLUMNS, delimiter=self.delimiter, lineterminator="\n")
+        writer = csv.DictWriter(buffer, fieldnames=self.columns, delimiter=self.delimiter, lineterminator="\n")
         writer.writeheader()
         writer.writerows(self.rows[step] for step in sorted(self.rows))
         atomic_write_text(self.path, buffer.getvalue())
+
+
+class CsvLoggerCallback(TrainerCallback):
+    """Tables for DVC plots, keyed by step: `path` gets `step, loss, learning_rate, grad_norm, tokens_per_second` at
+    every log event, `eval_path` gets `step, eval_loss` at every evaluation (default: `<name>_eval<suffix>` beside
+    `path`), so neither file has a column that is empty on most rows.
+
+    On (re)start, rows after the step being resumed from are dropped from both: they belong to the lost future, and
+    the resumed run writes them again. The files must therefore survive until then (in DVC: `persist: true`).
+    """
+
+    COLUMNS = ("step", "loss", "learning_rate", "grad_norm", "tokens_per_second")
+    EVAL_COLUMNS = ("step", "eval_loss")
+
+    def __init__(self, path: str | Path, eval_path: str | Path | None = None, delimiter: str | None = None) -> None:
+        path = Path(path)
+        eval_path = Path(eval_path) if eval_path is not None else path.with_name(f"{path.stem}_eval{path.suffix}")
+        self.curves = StepTable(path, self.COLUMNS, delimiter)
+        self.evaluations = StepTable(eval_path, self.EVAL_COLUMNS, delimiter)
+
+    @property
+    def path(self) -> Path:
+        return self.curves.path
+
+    @property
+    def delimiter(self) -> str:
+        return self.curves.delimiter
+
+    def on_train_begin(self, state: TrainerState) -> None:
+        self.curves.load(up_to_step=state.global_step)
+        self.evaluations.load(up_to_step=state.global_step)
+
+    def on_log(self, state: TrainerState, logs: dict[str, float]) -> None:
+        self.curves.update(state.global_step, logs)
+
+    def on_evaluate(self, state: TrainerState, metrics: dict[str, float]) -> None:
+        self.evaluations.update(state.global_step, metrics)
 
 
 def _si(value: float) -> str:

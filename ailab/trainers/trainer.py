@@ -40,6 +40,7 @@ from ailab.trainers.distributed import (
 )
 from ailab.trainers.optim import build_optimizer
 from ailab.trainers.precision import autocast_context, build_grad_scaler, resolve_mixed_precision
+from ailab.trainers.reproducibility import configure_cpu_threads
 from ailab.trainers.sampler import ShuffledBatchSampler, collate
 from ailab.trainers.schedulers import LRScheduler
 from ailab.trainers.step_metrics import StepMetrics
@@ -92,6 +93,7 @@ class Trainer:
                 "TrainingConfig.eval_steps is set but Trainer got no eval_dataset; pass one or set eval_steps=None"
             )
 
+        self.cpu_threads = configure_cpu_threads()  # before any math: a fixed team size, so the bits do not drift
         self.dist = distributed_info_from_env()
         self.device = device_for_rank(args.device, self.dist)
         init_distributed(self.dist, self.device)

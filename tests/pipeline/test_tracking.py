@@ -16,17 +16,15 @@ from ailab.models import build_model
 from ailab.tokenizers import StrippedAsciiTokenizer
 from ailab.trainers import TrainerState
 from pipeline.corpus_dataset import dvc_dir_md5
+from pipeline.lineage import adopt_reused_model, log_corpus, log_trained_model
+from pipeline.mlflow_callback import MLflowCallback
 from pipeline.params import Params, params_from_dict
 from pipeline.paths import PipelinePaths
 from pipeline.tracking import (
     PARENT_TAG,
-    MLflowCallback,
-    adopt_reused_model,
     git_state,
-    log_corpus,
     log_final_metrics,
     log_stats,
-    log_trained_model,
     params_hash,
     pipeline_run_name,
     recall_model,

@@ -43,3 +43,9 @@ def test_a_stage_without_its_inputs_says_what_to_run(tmp_path, monkeypatch):
     result = runner.invoke(app, ["prepare"])
     assert result.exit_code == 2
     assert "artifacts/tokenizer" in result.output
+
+
+def test_a_misspelt_command_is_answered_with_the_closest_ones():
+    result = runner.invoke(app, ["trian"])
+    assert result.exit_code == 2
+    assert "No such command 'trian'. Did you mean 'train'?" in result.output

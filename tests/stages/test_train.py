@@ -114,3 +114,15 @@ def test_a_finished_run_is_not_resumed_by_the_next_training(pipeline):
     again = train()
     assert again.exit_code == 0, again.output
     assert "resuming from" not in again.output
+
+
+def test_the_run_records_the_runtime_that_decides_its_bits(pipeline):
+    from mlflow.tracking import MlflowClient
+
+    assert train().exit_code == 0
+    run_id = json.loads((pipeline / "reports/train/mlflow_run.json").read_text())["run_id"]
+    tags = MlflowClient(tracking_uri=f"sqlite:///{pipeline / 'mlflow.db'}").get_run(run_id).data.tags
+    assert tags["runtime.torch"] == torch.__version__
+    assert tags["runtime.intra_op_threads"] == str(torch.get_num_threads())
+    assert tags["runtime.openmp_dynamic"] in ("false", "unknown") and tags["runtime.env.OMP_DYNAMIC"] == "FALSE"
+    assert {"runtime.python", "runtime.numpy", "runtime.cpu_capability", "runtime.env.MKL_DYNAMIC"} <= set(tags)

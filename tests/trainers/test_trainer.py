@@ -241,24 +241,28 @@ def test_epochs_derive_max_steps_and_warmup_must_fit(tmp_path):
 
 
 def test_csv_logger_keeps_one_row_per_step_and_drops_rows_past_the_resumed_step(tmp_path):
-    plots = tmp_path / "plots" / "train.csv"
+    plots, evals = tmp_path / "plots" / "train.csv", tmp_path / "plots" / "eval.csv"
     args = tiny_config(tmp_path, max_steps=6, save_steps=2, eval_steps=3)
     eval_set = TokenWindows(8, seed=1)
-    Trainer(tiny_model(), None, args, TokenWindows(64), eval_set, callbacks=[CsvLoggerCallback(plots)]).train()
-    straight = list(csv.DictReader(plots.open()))
+    logger = CsvLoggerCallback(plots, evals)
+    Trainer(tiny_model(), None, args, TokenWindows(64), eval_set, callbacks=[logger]).train()
+    straight, straight_evals = list(csv.DictReader(plots.open())), list(csv.DictReader(evals.open()))
     assert [int(r["step"]) for r in straight] == [1, 2, 3, 4, 5, 6]
-    assert list(straight[0]) == ["step", "loss", "learning_rate", "grad_norm", "tokens_per_second", "eval_loss"]
-    assert [r["eval_loss"] != "" for r in straight] == [False, False, True, False, False, True]
+    assert list(straight[0]) == ["step", "loss", "learning_rate", "grad_norm", "tokens_per_second"]
+    assert all(value != "" for row in straight for value in row.values())
+    assert [r["step"] for r in straight_evals] == ["3", "6"] and all(r["eval_loss"] for r in straight_evals)
 
-    logger = CsvLoggerCallback(plots)
-    Trainer(tiny_model(), None, args, TokenWindows(64), eval_set, callbacks=[logger]).train(
+    with plots.open("a") as f:  # a row the killed run wrote after its last checkpoint, and beyond
+        f.write("7,9,9,9,9\n")
+    Trainer(tiny_model(), None, args, TokenWindows(64), eval_set, callbacks=[CsvLoggerCallback(plots, evals)]).train(
         resume_from_checkpoint=tmp_path / "checkpoint-2"
     )
     resumed = list(csv.DictReader(plots.open()))
     assert [r["step"] for r in resumed] == [r["step"] for r in straight]
-    assert [(r["loss"], r["eval_loss"]) for r in resumed] == [(r["loss"], r["eval_loss"]) for r in straight]
+    assert [r["loss"] for r in resumed] == [r["loss"] for r in straight]
+    assert list(csv.DictReader(evals.open())) == straight_evals
     tsv = CsvLoggerCallback(tmp_path / "metrics.tsv")
-    assert tsv.delimiter == "\t"
+    assert tsv.delimiter == "\t" and tsv.evaluations.path == tmp_path / "metrics_eval.tsv"
 
 
 def test_a_crash_mid_save_leaves_earlier_checkpoints_and_no_partial_folder(tmp_path):
