@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from stages import dump_corpus, evaluate, export_hf, generate, prepare, sample, train, train_tokenizer
+from stages.options import DebugOption, enable_debug
 
 app = typer.Typer(
     name="ailab",
@@ -14,6 +15,13 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_show_locals=False,
 )
+
+
+@app.callback()
+def main(debug: DebugOption = False) -> None:
+    """Options for every command: `ailab --debug COMMAND` shows the traceback of an error."""
+    enable_debug(debug)
+
 
 app.command("train-tokenizer")(train_tokenizer.main)
 app.command("prepare")(prepare.main)

@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from ailab.io import atomic_write_json
+from ailab.io import atomic_write_json, make_temporary_file
 
 FORMAT_VERSION = 1
 MAX_UINT16_VOCAB = 65535
@@ -226,7 +226,7 @@ def pack_documents(
     out_path.parent.mkdir(parents=True, exist_ok=True)
     lengths = DocumentLengths()
     num_tokens = num_bytes = num_chars = 0
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{out_path.name}.", suffix=".tmp", dir=out_path.parent)
+    fd, tmp_name = make_temporary_file(out_path)
     tmp = Path(tmp_name)
     try:
         with (
