@@ -7,7 +7,6 @@ writer PID is no longer running, so a concurrent writer's temporary is never tou
 
 from __future__ import annotations
 
-import errno
 import fnmatch
 import json
 import os
@@ -35,7 +34,10 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
         os.replace(tmp, path)
     except OSError as err:
         Path(tmp).unlink(missing_ok=True)
-        raise with_filename(err, path) from err
+        named = with_filename(err, path)
+        if named is err:
+            raise
+        raise named from err
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
@@ -54,10 +56,11 @@ def umask_mode(mode: int) -> int:
 
 
 def with_filename(err: OSError, path: str | os.PathLike) -> OSError:
-    """`err` itself when it names a file; else the same error naming `path` (a failed write names no file)."""
-    if err.filename is not None:
+    """`err` itself when it names a file or has no errno; else the same error naming `path` (a failed write names
+    no file)."""
+    if err.filename is not None or err.errno is None:
         return err
-    return type(err)(err.errno, err.strerror or os.strerror(err.errno or errno.EIO), str(path))
+    return type(err)(err.errno, err.strerror or os.strerror(err.errno), str(path))
 
 
 def atomic_write_text(path: str | os.PathLike, text: str) -> None:
@@ -85,7 +88,10 @@ def atomic_directory(final_dir: str | os.PathLike) -> Iterator[Path]:
         yield tmp
     except OSError as err:
         shutil.rmtree(tmp, ignore_errors=True)
-        raise with_filename(err, final_dir) from err
+        named = _naming_final(with_filename(err, final_dir), tmp, final_dir)
+        if named is err:
+            raise
+        raise named from err
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
@@ -97,6 +103,13 @@ def atomic_directory(final_dir: str | os.PathLike) -> Iterator[Path]:
     os.replace(tmp, final_dir)
     if old is not None:
         shutil.rmtree(old, ignore_errors=True)
+
+
+def _naming_final(err: OSError, tmp: Path, final_dir: Path) -> OSError:
+    """`err` with a path inside the temporary directory shown as the same path inside `final_dir`."""
+    if isinstance(err.filename, str) and err.filename.startswith(str(tmp)):
+        return type(err)(err.errno, err.strerror, str(final_dir) + err.filename[len(str(tmp)) :])
+    return err
 
 
 _TEMPORARY = re.compile(r"^\.(?P<name>.+)\.(?P<pid>\d+)-[^/]*\.tmp$")
