@@ -14,6 +14,19 @@ from ailab.tokenizers import load_tokenizer
 from stages.options import DeviceOption, reports_errors
 
 
+class PromptThenContinuation(TextGenStdoutStreamer):
+    """Prints the prompt as typed when generation starts (after `generate` checked every option), then the text."""
+
+    def __init__(self, tokenizer, prompt: str):
+        super().__init__(tokenizer)
+        self.prompt = prompt
+
+    def put(self, ids) -> None:
+        if self.next_is_prompt:
+            print(self.prompt, end="", file=self.file, flush=True)
+        super().put(ids)
+
+
 @reports_errors
 def sample(
     model_dir: Annotated[
@@ -34,9 +47,8 @@ def sample(
     config.json, model.safetensors and the tokenizer files.
     """
     target = resolve_device(device)
-    model = from_pretrained(model_dir, device=target).eval()
+    model = from_pretrained(model_dir, device=target)
     tokenizer = load_tokenizer(model_dir)
-    typer.echo(prompt, nl=False)
     generate_text(
         model,
         tokenizer,
@@ -46,7 +58,7 @@ def sample(
         top_k=top_k,
         top_p=top_p,
         seed=seed,
-        streamer=TextGenStdoutStreamer(tokenizer),
+        streamer=PromptThenContinuation(tokenizer, prompt),
         device=target,
     )
 
