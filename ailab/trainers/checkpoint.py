@@ -142,7 +142,9 @@ def load_training_state(path: Path) -> dict[str, Any]:
     """Read `training_state.pt` without executing any pickled code (DamagedCheckpointError if it is not valid)."""
     file = Path(path) / TRAINING_STATE_FILE
     try:
-        state = torch.load(file, map_location="cpu", weights_only=True)
+        with warnings.catch_warnings():  # torch's warnings about what it refuses to unpickle point at unsafe loading
+            warnings.filterwarnings("ignore", message=".*weights_only.*")
+            state = torch.load(file, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError:
         # from None: torch's own message proposes the unsafe weights_only=False, which must never be followed here
         raise DamagedCheckpointError(
