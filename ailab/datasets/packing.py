@@ -294,9 +294,12 @@ class PackedTokens:
                 f"{self.path} has no sidecar {meta_path.name}: it was not written by pack_documents or was interrupted;"
                 " re-run the prepare stage"
             )
-        self.meta: dict[str, Any] = json.loads(meta_path.read_text(encoding="utf-8"))
-        dtype = np.dtype(self.meta["dtype"])
-        expected = self.meta["num_tokens"] * dtype.itemsize
+        try:
+            self.meta: dict[str, Any] = json.loads(meta_path.read_text(encoding="utf-8"))
+            dtype = np.dtype(self.meta["dtype"])
+            expected = int(self.meta["num_tokens"]) * dtype.itemsize
+        except (ValueError, TypeError, KeyError) as err:
+            raise ValueError(f"{meta_path} is damaged ({err!r}); re-run the prepare stage") from err
         actual = self.path.stat().st_size
         if actual != expected:
             raise ValueError(
