@@ -45,6 +45,10 @@ START_OVER = "train from step 0 instead (`ailab train --restart`, or a new outpu
 class DamagedCheckpointError(ValueError):
     """A checkpoint file that cannot be read back: truncated, garbled, or not written by ailab."""
 
+    def __init__(self, problem: str, fix: str = START_OVER) -> None:
+        super().__init__(f"{problem}; {fix}")
+        self.problem = problem
+
 
 @dataclass
 class Checkpoint:
@@ -95,17 +99,13 @@ def newest_intact_checkpoint(output_dir: str | Path) -> Checkpoint | None:
         try:
             found = read_checkpoint(path)
         except DamagedCheckpointError as err:
-            damaged.append(str(err))
+            damaged.append(err.problem)
             continue
         for message in damaged:
             warnings.warn(f"skipping a damaged checkpoint: {message}; resuming from {path}", stacklevel=2)
         return found
     if damaged:
-        raise DamagedCheckpointError(
-            f"no intact checkpoint in {output_dir}, so training cannot resume: "
-            + "; ".join(damaged)
-            + f". {START_OVER}"
-        )
+        raise DamagedCheckpointError(f"no intact checkpoint in {output_dir}, so training cannot resume: {damaged}")
     return None
 
 
@@ -149,12 +149,12 @@ def load_training_state(path: Path) -> dict[str, Any]:
         # from None: torch's own message proposes the unsafe weights_only=False, which must never be followed here
         raise DamagedCheckpointError(
             f"{file} is not a valid ailab checkpoint file: it holds objects other than tensors and plain containers, "
-            f"which are never loaded; {START_OVER}, or resume from another checkpoint"
+            "which are never loaded"
         ) from None
     except (RuntimeError, EOFError, OSError) as err:
         if isinstance(err, FileNotFoundError):
-            raise DamagedCheckpointError(f"{file} is missing; {START_OVER}") from err
-        raise DamagedCheckpointError(f"{file} is damaged ({_first_line(err)}); {START_OVER}") from err
+            raise DamagedCheckpointError(f"{file} is missing") from err
+        raise DamagedCheckpointError(f"{file} is damaged ({_first_line(err)})") from err
     if not isinstance(state, dict):
         raise DamagedCheckpointError(f"{file} is not a valid ailab checkpoint file (no training state in it)")
     return state
@@ -166,7 +166,7 @@ def load_metadata(path: Path) -> dict[str, Any]:
     try:
         metadata = json.loads(file.read_text(encoding="utf-8"))
     except (ValueError, OSError) as err:
-        raise DamagedCheckpointError(f"{file} is damaged ({_first_line(err)}); {START_OVER}") from err
+        raise DamagedCheckpointError(f"{file} is damaged ({_first_line(err)})") from err
     if not isinstance(metadata, dict) or not {"step", "resume_config"} <= set(metadata):
         raise DamagedCheckpointError(f"{file} is not a valid ailab checkpoint file (no step and resume_config in it)")
     return metadata
@@ -178,7 +178,7 @@ def read_checkpoint_weights(path: Path) -> dict[str, torch.Tensor]:
     try:
         return load_file(str(file))
     except (SafetensorError, OSError) as err:
-        raise DamagedCheckpointError(f"{file} is damaged ({_first_line(err)}); {START_OVER}") from err
+        raise DamagedCheckpointError(f"{file} is damaged ({_first_line(err)})") from err
 
 
 def _first_line(err: BaseException) -> str:

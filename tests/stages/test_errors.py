@@ -11,6 +11,7 @@ import resource
 import shutil
 import signal
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -19,7 +20,7 @@ import yaml
 
 from pipeline.params import load_params
 from pipeline.paths import PipelinePaths
-from stages.train import build_trainer
+from stages.train import build_trainer, training_lock
 from tests.stages.test_train import PARAMS, make_pipeline
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -304,3 +305,49 @@ def test_a_second_train_on_the_same_outputs_refuses_naming_the_first(pipeline):
     finally:
         first.kill()
         first.wait()
+
+
+def test_the_lock_dies_with_its_holder_even_by_sigkill(tmp_path):
+    lock = tmp_path / "outputs" / "train.lock"
+    code = (
+        "import pathlib, time\n"
+        "from stages.train import training_lock\n"
+        f"with training_lock(pathlib.Path({str(lock)!r})):\n"
+        "    time.sleep(600)\n"
+    )
+    holder = subprocess.Popen([sys.executable, "-c", code], env={**os.environ, "PYTHONPATH": str(REPO_ROOT)})
+    try:
+        pid_file = lock.with_name("train.lock.pid")
+        deadline = time.monotonic() + 60
+        while not (pid_file.is_file() and pid_file.read_text().strip()) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        with pytest.raises(ValueError, match=f"another `ailab train` \\(PID {holder.pid}\\)"), training_lock(lock):
+            pass
+    finally:
+        holder.kill()
+        holder.wait()
+    with training_lock(lock):  # the stale PID file of a killed holder blocks nobody
+        assert pid_file.read_text() == f"{os.getpid()}\n"
+    assert not pid_file.exists()
+
+
+@pytest.mark.parametrize(
+    ("command", "env"),
+    [
+        ([AILAB or "ailab", "--debug", "sample"], {}),
+        ([AILAB or "ailab", "sample"], {"AILAB_DEBUG": "1"}),
+        ([sys.executable, "-m", "stages.sample", "--debug"], {}),
+    ],
+)
+def test_debug_shows_the_traceback(interrupted, tmp_path, command, env):
+    model = tmp_path / "model"
+    shutil.copytree(interrupted / "artifacts" / "model", model)
+    (model / "config.json").write_text("garbage")
+    full_env = {**os.environ, "PYTHONPATH": str(REPO_ROOT), "COLUMNS": "1000", **env}  # rich: no wrapped lines
+    result = subprocess.run([*command, str(model)], env=full_env, capture_output=True, text=True, timeout=120)
+    assert result.returncode != 0 and "Traceback" in result.stderr and "config.json is damaged" in result.stderr
+    quiet = subprocess.run(
+        [c for c in command if c != "--debug"] + [str(model)],
+        env={k: v for k, v in full_env.items() if k != "AILAB_DEBUG"}, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert_clean_error(quiet, 2, "config.json is damaged")
