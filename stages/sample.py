@@ -19,11 +19,12 @@ class PromptThenContinuation(TextGenStdoutStreamer):
 
     def __init__(self, tokenizer, prompt: str):
         super().__init__(tokenizer)
-        self.prompt = prompt
+        self.prompt: str | None = prompt  # None once printed
 
     def put(self, ids) -> None:
-        if self.next_is_prompt:
+        if self.prompt is not None:
             print(self.prompt, end="", file=self.file, flush=True)
+            self.prompt = None
         super().put(ids)
 
 
@@ -49,6 +50,7 @@ def sample(
     target = resolve_device(device)
     model = from_pretrained(model_dir, device=target)
     tokenizer = load_tokenizer(model_dir)
+    streamer = PromptThenContinuation(tokenizer, prompt)
     generate_text(
         model,
         tokenizer,
@@ -58,9 +60,11 @@ def sample(
         top_k=top_k,
         top_p=top_p,
         seed=seed,
-        streamer=PromptThenContinuation(tokenizer, prompt),
+        streamer=streamer,
         device=target,
     )
+    if streamer.prompt is not None:  # nothing to generate (--max-new-tokens 0): the prompt alone
+        typer.echo(prompt)
 
 
 if __name__ == "__main__":

@@ -49,3 +49,14 @@ def test_sample_help_and_missing_model(tmp_path):
     result = runner.invoke(app, ["sample", str(tmp_path / "nothing")])
     assert result.exit_code == 2
     assert "error:" in result.output
+
+
+def test_sample_prints_the_prompt_only_after_checking_the_options(bpe_tokenizer, tmp_path):
+    model = make_model("gpt2", vocab_size=bpe_tokenizer.vocab_size, eos_token_id=bpe_tokenizer.eos_token_id)
+    model.save_pretrained(tmp_path)
+    bpe_tokenizer.save(tmp_path)
+    common = ["sample", str(tmp_path), "--prompt", "The cat", "--device", "cpu"]
+    refused = runner.invoke(app, [*common, "--top-p", "2"])
+    assert refused.exit_code == 2 and refused.output.startswith("error: top_p must be in (0, 1]"), refused.output
+    nothing_new = runner.invoke(app, [*common, "--max-new-tokens", "0"])
+    assert nothing_new.exit_code == 0 and nothing_new.output == "The cat\n"
