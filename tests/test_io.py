@@ -57,14 +57,15 @@ def test_a_failure_inside_atomic_directory_keeps_the_old_one(tmp_path):
     assert (final / "weights").read_text() == "good" and os.listdir(tmp_path) == ["model"]
 
 
-def _dead_pid() -> int:
+def dead_pid() -> int:
+    """The PID of a process that has exited (and been reaped)."""
     process = subprocess.Popen(["true"])
     process.wait()
     return process.pid
 
 
 def test_stale_temporaries_of_dead_writers_go_and_a_live_writers_stay(tmp_path):
-    dead = _dead_pid()
+    dead = dead_pid()
     stale_dir = tmp_path / f".model.{dead}-abc.tmp"
     stale_file = tmp_path / f".metrics.json.{dead}-xyz.tmp"
     live = tmp_path / f".model.{os.getpid()}-def.tmp"

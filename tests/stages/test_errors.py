@@ -22,6 +22,8 @@ from pipeline.params import load_params
 from pipeline.paths import PipelinePaths
 from stages.train import build_trainer, training_lock
 from tests.stages.test_train import PARAMS, make_pipeline
+from tests.test_io import dead_pid
+from tests.trainers.test_checkpoint import Payload, truncate
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 AILAB = shutil.which("ailab")
@@ -100,10 +102,6 @@ def set_params(root: Path, **sections: dict) -> None:
 
 def checkpoints(root: Path) -> Path:
     return root / "outputs" / "checkpoints"
-
-
-def truncate(file: Path) -> None:
-    file.write_bytes(file.read_bytes()[: file.stat().st_size // 2])
 
 
 # ---- bad inputs: exit 2 --------------------------------------------------------------------------------------------
@@ -185,16 +183,6 @@ def test_no_intact_checkpoint_says_so_and_how_to_start_over(pipeline):
     assert hashes(checkpoints(pipeline)) == before
 
 
-class Payload:
-    """A pickle that would create a file if it were ever unpickled with code execution."""
-
-    def __init__(self, marker: Path):
-        self.marker = marker
-
-    def __reduce__(self):
-        return (os.system, (f"touch {self.marker}",))
-
-
 def test_a_malicious_training_state_is_named_and_never_run(pipeline):
     marker = pipeline / "pwned"
     state = checkpoints(pipeline) / "checkpoint-4" / "training_state.pt"
@@ -262,12 +250,6 @@ def test_a_full_disk_mid_save_is_named_and_keeps_the_previous_checkpoints(tmp_pa
 
 
 # ---- kills and concurrency ----------------------------------------------------------------------------------------
-def dead_pid() -> int:
-    process = subprocess.Popen(["true"])
-    process.wait()
-    return process.pid
-
-
 def test_the_next_run_removes_the_temporaries_of_killed_writers_only(pipeline):
     dead = dead_pid()
     stale = [

@@ -24,10 +24,13 @@ def three_checkpoints(tmp_path):
 
 
 def truncate(file):
+    """Cut a file in half, as a full disk or an interrupted copy does."""
     file.write_bytes(file.read_bytes()[: file.stat().st_size // 2])
 
 
 class Payload:
+    """A pickle that would create a file if it were ever unpickled with code execution."""
+
     def __init__(self, marker):
         self.marker = marker
 
@@ -55,8 +58,14 @@ def test_each_damaged_file_is_named(three_checkpoints, file, damage, says):
 def test_resume_skips_damaged_checkpoints_with_a_warning_and_deletes_none(three_checkpoints):
     truncate(three_checkpoints / "checkpoint-6" / "model.safetensors")
     truncate(three_checkpoints / "checkpoint-4" / "training_state.pt")
-    with pytest.warns(UserWarning, match="checkpoint-6/model.safetensors is damaged.*resuming from .*checkpoint-2"):
+    with pytest.warns(UserWarning) as caught:
         found = newest_intact_checkpoint(three_checkpoints)
+    messages = [str(w.message) for w in caught]
+    assert len(messages) == 2 and all(
+        m.endswith("resuming from " + str(three_checkpoints / "checkpoint-2")) for m in messages
+    )
+    assert "checkpoint-6/model.safetensors is damaged" in messages[0]
+    assert "checkpoint-4/training_state.pt is damaged" in messages[1]
     assert found.path.name == "checkpoint-2" and found.metadata["step"] == 2
     assert sorted(p.name for p in three_checkpoints.iterdir()) == ["checkpoint-2", "checkpoint-4", "checkpoint-6"]
 
