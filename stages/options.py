@@ -48,15 +48,17 @@ USER_ERRORS = (ParamsError, FileNotFoundError, ValueError, TypeError)
 FAULTS = (NonFiniteLossError, OSError)
 """Something that went wrong during a run (FileNotFoundError excepted, which is a missing input): exit status 1."""
 
+_MAKE_WRITABLE = "make it writable for you (chmod u+w) or work in another directory, then run the command again"
+_MOVE_FILE_AWAY = "a file stands where a directory belongs; move it away, then run the command again"
 _OS_ERROR_FIXES = {
     errno.ENOSPC: "free disk space (or lower train.save_total_limit), then run the command again",
     errno.EFBIG: "the file outgrew the file size limit (ulimit -f); raise it, then run the command again",
     errno.EDQUOT: "free space within your disk quota, then run the command again",
-    errno.EACCES: "make it writable for you (chmod u+w) or work in another directory, then run the command again",
-    errno.EPERM: "make it writable for you (chmod u+w) or work in another directory, then run the command again",
+    errno.EACCES: _MAKE_WRITABLE,
+    errno.EPERM: _MAKE_WRITABLE,
     errno.EROFS: "the filesystem is read-only; work in a writable directory",
-    errno.EEXIST: "a file stands where a directory belongs; move it away, then run the command again",
-    errno.ENOTDIR: "a file stands where a directory belongs; move it away, then run the command again",
+    errno.EEXIST: _MOVE_FILE_AWAY,
+    errno.ENOTDIR: _MOVE_FILE_AWAY,
     errno.EISDIR: "a directory stands where a file belongs; move it away, then run the command again",
 }
 
