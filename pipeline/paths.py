@@ -41,6 +41,11 @@ class PipelinePaths:
         return self.root / "outputs" / "checkpoints"
 
     @property
+    def train_lock(self) -> Path:
+        """Held by the running `train` (its PID in `train.lock.pid` beside it), so a second one refuses."""
+        return self.root / "outputs" / "train.lock"
+
+    @property
     def tokenizer_report(self) -> Path:
         return self.root / "reports" / "tokenizer" / "stats.json"
 

@@ -14,6 +14,8 @@ from typing import Any
 import typer
 from typer.core import TyperGroup
 
+from stages.options import DebugOption, enable_debug
+
 COMMANDS: dict[str, tuple[str, str]] = {
     "train-tokenizer": ("stages.train_tokenizer", "main"),
     "prepare": ("stages.prepare", "main"),
@@ -68,6 +70,7 @@ app = typer.Typer(
 
 
 @app.callback()
-def ailab() -> None:
+def ailab(debug: DebugOption = False) -> None:
     """Train GPT-2 and LLaMA language models from scratch. Each pipeline stage is a command here; `dvc repro` runs
-    them in order with the arguments in dvc.yaml."""
+    them in order with the arguments in dvc.yaml. `ailab --debug COMMAND` shows the traceback of an error."""
+    enable_debug(debug)

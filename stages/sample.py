@@ -14,6 +14,20 @@ from ailab.tokenizers import load_tokenizer
 from stages.options import DeviceOption, reports_errors
 
 
+class PromptThenContinuation(TextGenStdoutStreamer):
+    """Prints the prompt as typed when generation starts (after `generate` checked every option), then the text."""
+
+    def __init__(self, tokenizer, prompt: str):
+        super().__init__(tokenizer)
+        self.prompt: str | None = prompt  # None once printed
+
+    def put(self, ids) -> None:
+        if self.prompt is not None:
+            print(self.prompt, end="", file=self.file, flush=True)
+            self.prompt = None
+        super().put(ids)
+
+
 @reports_errors
 def sample(
     model_dir: Annotated[
@@ -34,9 +48,9 @@ def sample(
     config.json, model.safetensors and the tokenizer files.
     """
     target = resolve_device(device)
-    model = from_pretrained(model_dir, device=target).eval()
+    model = from_pretrained(model_dir, device=target)
     tokenizer = load_tokenizer(model_dir)
-    typer.echo(prompt, nl=False)
+    streamer = PromptThenContinuation(tokenizer, prompt)
     generate_text(
         model,
         tokenizer,
@@ -46,9 +60,11 @@ def sample(
         top_k=top_k,
         top_p=top_p,
         seed=seed,
-        streamer=TextGenStdoutStreamer(tokenizer),
+        streamer=streamer,
         device=target,
     )
+    if streamer.prompt is not None:  # nothing to generate (--max-new-tokens 0): the prompt alone
+        typer.echo(prompt)
 
 
 if __name__ == "__main__":

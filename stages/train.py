@@ -10,18 +10,22 @@ from __future__ import annotations
 import os
 import shutil
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Annotated
 
 import torch
 import typer
+from filelock import FileLock, Timeout
 
 from ailab.datasets import PackedTokens, PackedWindowDataset
 from ailab.evaluation import EvaluationWindows
+from ailab.io import atomic_write_text
 from ailab.models import build_model
 from ailab.tokenizers import load_tokenizer
 from ailab.trainers import CsvLoggerCallback, ProgressCallback, Trainer, TrainingInterrupted
-from ailab.trainers.checkpoint import latest_checkpoint, load_metadata
+from ailab.trainers.checkpoint import DamagedCheckpointError, latest_checkpoint, load_metadata
 from ailab.trainers.distributed import teardown_distributed
 from ailab.trainers.reproducibility import runtime_info
 from pipeline.lineage import log_corpus, log_trained_model
@@ -32,13 +36,43 @@ from pipeline.tracking import log_artifacts, log_flat_metrics, log_params, recal
 from stages.options import DeviceOption, ParamsOption, reports_errors
 
 
+@contextmanager
+def training_lock(lock_file: Path) -> Iterator[None]:
+    """Hold `lock_file` for the whole training: a second `ailab train` on the same outputs refuses at once.
+
+    The holder's PID goes into `lock_file` + `.pid`, for the refusal to name. The OS drops the lock when the holder
+    dies, even by SIGKILL, so a stale PID file never blocks anyone.
+    """
+    lock_file.parent.mkdir(parents=True, exist_ok=True)
+    lock = FileLock(lock_file, timeout=0)
+    pid_file = lock_file.with_name(lock_file.name + ".pid")
+    try:
+        lock.acquire()
+    except Timeout:
+        holder = pid_file.read_text().strip() if pid_file.is_file() else "unknown"
+        raise ValueError(
+            f"another `ailab train` (PID {holder}) is training in {lock_file.parent} (it holds {lock_file}); "
+            f"wait for it to finish or stop it (kill {holder}), then run the command again"
+        ) from None
+    try:
+        atomic_write_text(pid_file, f"{os.getpid()}\n")
+        yield
+    finally:
+        pid_file.unlink(missing_ok=True)
+        lock.release()
+
+
 def clear_finished_run(checkpoints_dir: Path) -> None:
     """Remove checkpoints of a run that reached its own last step: only an unfinished run is resumed."""
     latest = latest_checkpoint(checkpoints_dir)
-    if latest is not None:
+    if latest is None:
+        return
+    try:
         metadata = load_metadata(latest)
-        if metadata["step"] >= metadata["resume_config"]["max_steps"]:
-            shutil.rmtree(checkpoints_dir)
+    except DamagedCheckpointError:
+        return  # resuming skips it, with a warning naming it
+    if metadata["step"] >= metadata["resume_config"]["max_steps"]:
+        shutil.rmtree(checkpoints_dir)
 
 
 def build_trainer(config: Params, paths: PipelinePaths, device: str, callbacks: list) -> Trainer:
@@ -78,26 +112,28 @@ def main(
     config = load_params(params)
     paths = PipelinePaths()
     is_main = int(os.environ.get("RANK", "0")) == 0
-    if is_main:  # before the Trainer exists: its process-group set-up holds the other ranks until rank 0 gets there
-        if restart and paths.checkpoints_dir.exists():
-            shutil.rmtree(paths.checkpoints_dir)
-        clear_finished_run(paths.checkpoints_dir)
-    callbacks = [ProgressCallback(), CsvLoggerCallback(paths.training_curves, paths.eval_curves)]
-    if is_main:
-        callbacks.append(MLflowCallback(log_checkpoints=config.train.log_checkpoints))
-    trainer = build_trainer(config, paths, device, callbacks)
-    try:
+    with training_lock(paths.train_lock) if is_main else nullcontext():  # rank 0 writes checkpoints and MLflow
+        if is_main:  # before the Trainer exists: its process-group set-up holds the other ranks until rank 0 gets there
+            if restart and paths.checkpoints_dir.exists():
+                shutil.rmtree(paths.checkpoints_dir)
+            clear_finished_run(paths.checkpoints_dir)
+            paths.checkpoints_dir.mkdir(parents=True, exist_ok=True)  # a file in its place fails now, not at a save
+        callbacks = [ProgressCallback(), CsvLoggerCallback(paths.training_curves, paths.eval_curves)]
         if is_main:
-            train_tracked(trainer, config, paths)
-        else:
-            trainer.train(resume_from_checkpoint="latest")
-            trainer.save_model(paths.model_dir)
-    except TrainingInterrupted as stop:
-        if is_main:
-            typer.secho(str(stop), fg=typer.colors.YELLOW, err=True)
-        sys.exit(stop.exit_code)
-    finally:
-        teardown_distributed()
+            callbacks.append(MLflowCallback(log_checkpoints=config.train.log_checkpoints))
+        trainer = build_trainer(config, paths, device, callbacks)
+        try:
+            if is_main:
+                train_tracked(trainer, config, paths)
+            else:
+                trainer.train(resume_from_checkpoint="latest")
+                trainer.save_model(paths.model_dir)
+        except TrainingInterrupted as stop:
+            if is_main:
+                typer.secho(str(stop), fg=typer.colors.YELLOW, err=True)
+            sys.exit(stop.exit_code)
+        finally:
+            teardown_distributed()
 
 
 def train_tracked(trainer: Trainer, config: Params, paths: PipelinePaths) -> None:
@@ -105,7 +141,7 @@ def train_tracked(trainer: Trainer, config: Params, paths: PipelinePaths) -> Non
     model = trainer.model
     tags = {"device": str(trainer.device), "world_size": str(trainer.dist.world_size)}
     tags.update({f"runtime.{key}": value for key, value in runtime_info().items()})
-    resume_from = latest_checkpoint(paths.checkpoints_dir)
+    resume_from = trainer.checkpoint_to_resume("latest")  # refuses changed params before MLflow records anything
     run_record = paths.checkpoints_dir / "mlflow_run.json"
     run_id = recall_run(run_record) if resume_from else None
     sections = ("model", "train")
@@ -120,7 +156,7 @@ def train_tracked(trainer: Trainer, config: Params, paths: PipelinePaths) -> Non
         sizes = {"model.num_parameters": model.num_parameters(), "model.vocab_size": model.config.vocab_size}
         log_params(sizes, pipeline=True)
         log_corpus(paths.corpus_dir, config)
-        result = trainer.train(resume_from_checkpoint="latest")
+        result = trainer.train(resume_from_checkpoint=resume_from)
         trainer.save_model(paths.model_dir)
         log_flat_metrics({"train/runtime_s": result["train_runtime_s"]})
         log_artifacts(paths.training_curves, "curves")

@@ -33,10 +33,10 @@ def main(params: ParamsOption = Path("params.yaml")) -> None:
     else:
         typer.echo(f"training a {config.tokenizer.kind} tokenizer (vocab {config.tokenizer.vocab_size}) ...")
     tokenizer = train_tokenizer(config.tokenizer.kind, texts, config.tokenizer.vocab_size)
+    sample = list(islice(iter(corpus["validation"]), 200))  # before the save: an empty split keeps the old tokenizer
     with atomic_directory(paths.tokenizer_dir) as tmp:
         tokenizer.save(tmp)
 
-    sample = list(islice(iter(corpus["validation"]), 200))
     ids = tokenizer.encode_batch(sample)
     n_tokens = sum(len(x) for x in ids)
     stats = {

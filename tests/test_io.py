@@ -1,11 +1,21 @@
 """Atomic outputs: a failure mid-write never replaces a good file or directory."""
 
+import errno
 import os
+import resource
+import signal
 import stat
+import subprocess
 
 import pytest
 
-from ailab.io import atomic_directory, atomic_write_json, atomic_write_text
+from ailab.io import (
+    atomic_directory,
+    atomic_write_bytes,
+    atomic_write_json,
+    atomic_write_text,
+    remove_stale_temporaries,
+)
 
 
 def test_atomic_write_replaces_and_leaves_no_temporary_files(tmp_path):
@@ -45,6 +55,54 @@ def test_a_failure_inside_atomic_directory_keeps_the_old_one(tmp_path):
         (tmp / "weights").write_text("half")
         raise RuntimeError("crash mid-save")
     assert (final / "weights").read_text() == "good" and os.listdir(tmp_path) == ["model"]
+
+
+def dead_pid() -> int:
+    """The PID of a process that has exited (and been reaped)."""
+    process = subprocess.Popen(["true"])
+    process.wait()
+    return process.pid
+
+
+def test_stale_temporaries_of_dead_writers_go_and_a_live_writers_stay(tmp_path):
+    dead = dead_pid()
+    stale_dir = tmp_path / f".model.{dead}-abc.tmp"
+    stale_file = tmp_path / f".metrics.json.{dead}-xyz.tmp"
+    live = tmp_path / f".model.{os.getpid()}-def.tmp"
+    other_target = tmp_path / f".corpus.{dead}-abc.tmp"
+    for folder in (stale_dir, live, other_target):
+        folder.mkdir()
+        (folder / "weights").write_text("half")
+    stale_file.write_text("half")
+    assert remove_stale_temporaries(tmp_path, "model") == [stale_dir]
+    assert live.is_dir() and other_target.is_dir()
+    atomic_write_json(tmp_path / "metrics.json", {})  # each write sweeps its own target's stale temporaries
+    with atomic_directory(tmp_path / "corpus"):
+        pass
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["corpus", "metrics.json", live.name])
+
+
+@pytest.fixture
+def file_size_limit():
+    """Lower this process's file size limit (writes past it fail with EFBIG, as on a full disk), then restore it."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
+    handler = signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (4096, hard))
+    yield 4096
+    resource.setrlimit(resource.RLIMIT_FSIZE, (soft, hard))
+    signal.signal(signal.SIGXFSZ, handler)
+
+
+def test_a_write_that_fills_the_disk_names_the_file_and_keeps_the_old_one(tmp_path, file_size_limit):
+    target = tmp_path / "model.safetensors"
+    atomic_write_bytes(target, b"good")
+    with pytest.raises(OSError) as caught:
+        atomic_write_bytes(target, b"x" * (2 * file_size_limit))
+    assert caught.value.errno == errno.EFBIG and caught.value.filename == str(target)
+    with pytest.raises(OSError) as caught, atomic_directory(tmp_path / "checkpoint-2") as tmp:
+        atomic_write_bytes(tmp / "training_state.pt", b"x" * (2 * file_size_limit))
+    assert caught.value.filename == str(tmp_path / "checkpoint-2" / "training_state.pt")  # the final path, not tmp
+    assert target.read_bytes() == b"good" and os.listdir(tmp_path) == ["model.safetensors"]
 
 
 def _umask() -> int:

@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 
 from ailab.framing import DocumentFraming
-from ailab.io import atomic_write_json
+from ailab.io import atomic_write_json, make_temporary_file
 
 FORMAT_VERSION = 1
 MAX_UINT16_VOCAB = 65535
@@ -224,7 +224,7 @@ def pack_documents(
     out_path.parent.mkdir(parents=True, exist_ok=True)
     lengths = DocumentLengths()
     num_tokens = num_bytes = num_chars = 0
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{out_path.name}.", suffix=".tmp", dir=out_path.parent)
+    fd, tmp_name = make_temporary_file(out_path)
     tmp = Path(tmp_name)
     try:
         with (
@@ -290,9 +290,12 @@ class PackedTokens:
                 f"{self.path} has no sidecar {meta_path.name}: it was not written by pack_documents or was interrupted;"
                 " re-run the prepare stage"
             )
-        self.meta: dict[str, Any] = json.loads(meta_path.read_text(encoding="utf-8"))
-        dtype = np.dtype(self.meta["dtype"])
-        expected = self.meta["num_tokens"] * dtype.itemsize
+        try:
+            self.meta: dict[str, Any] = json.loads(meta_path.read_text(encoding="utf-8"))
+            dtype = np.dtype(self.meta["dtype"])
+            expected = int(self.meta["num_tokens"]) * dtype.itemsize
+        except (ValueError, TypeError, KeyError) as err:
+            raise ValueError(f"{meta_path} is damaged ({err!r}); re-run the prepare stage") from err
         actual = self.path.stat().st_size
         if actual != expected:
             raise ValueError(

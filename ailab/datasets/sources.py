@@ -73,14 +73,22 @@ class CorpusSpec:
 
 
 class DocumentStream:
-    """Documents produced afresh by `factory()` on every iteration: re-iterable, holds nothing itself."""
+    """Documents produced afresh by `factory()` on every iteration: re-iterable, holds nothing itself.
+
+    Iterating a stream that yields no document at all raises `ValueError`: an empty corpus is always a mistake.
+    """
 
     def __init__(self, factory: Callable[[], Iterable[str]], description: str):
         self._factory = factory
         self.description = description
 
     def __iter__(self) -> Iterator[str]:
-        return iter(self._factory())
+        empty = True
+        for doc in self._factory():
+            empty = False
+            yield doc
+        if empty:
+            raise empty_corpus_error(self.description)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.description})"
@@ -95,6 +103,14 @@ class SizedDocumentStream(DocumentStream):
 
     def __len__(self) -> int:
         return self._length
+
+
+def empty_corpus_error(what: str) -> ValueError:
+    """The error for a corpus (or one split of it) that holds no document."""
+    return ValueError(
+        f"no documents in {what}: the corpus is empty; point the data section of params at files that hold text "
+        "(.txt: documents end at a line holding the separator; .jsonl/.parquet: records with the text_field)"
+    )
 
 
 def load_corpus(spec: CorpusSpec) -> dict[str, DocumentStream]:
@@ -203,7 +219,7 @@ def _column_names(ds: Any) -> list[str] | None:
 
 def _check_text_field(columns: list[str] | None, text_field: str, where: str) -> None:
     if columns is not None and text_field not in columns:
-        raise KeyError(f"{where} has no field {text_field!r}; available fields: {sorted(columns)}. Set text_field.")
+        raise ValueError(f"{where} has no field {text_field!r}; available fields: {sorted(columns)}. Set text_field.")
 
 
 def _records_stream(ds: Any, spec: CorpusSpec, what: str) -> DocumentStream:
@@ -215,7 +231,9 @@ def _records_stream(ds: Any, spec: CorpusSpec, what: str) -> DocumentStream:
         for batch in ds.select_columns([field]).iter(batch_size=1000):
             for text in batch[field]:
                 if not isinstance(text, str):
-                    raise TypeError(f"{where}: field {field!r} holds {type(text).__name__}, not str")
+                    raise TypeError(
+                        f"{where}: field {field!r} holds {type(text).__name__}, not str; set text_field to a text field"
+                    )
                 yield text
 
     if hasattr(ds, "__len__"):
@@ -264,10 +282,17 @@ def _local_stream(path: str, spec: CorpusSpec) -> DocumentStream:
     if suffix == ".jsonl":
         for f in files:
             check_utf8(f)
+    if all(f.stat().st_size == 0 for f in files):
+        raise empty_corpus_error(what)
     import datasets
 
     builder = "json" if suffix == ".jsonl" else "parquet"
-    ds = datasets.load_dataset(builder, data_files=[str(f) for f in files], split="train", streaming=spec.streaming)
+    try:
+        ds = datasets.load_dataset(builder, data_files=[str(f) for f in files], split="train", streaming=spec.streaming)
+    except datasets.exceptions.DatasetGenerationError as err:
+        cause = err.__cause__ or err
+        fix = "one JSON object per line" if suffix == ".jsonl" else "a Parquet file"
+        raise ValueError(f"cannot read {what}: {cause}; make each file {fix}") from err
     _check_text_field(_column_names(ds) or _first_record_fields(ds), spec.text_field, what)
     if spec.max_documents is not None:
         ds = ds.take(spec.max_documents) if spec.streaming else ds.select(range(min(spec.max_documents, len(ds))))
@@ -277,7 +302,7 @@ def _local_stream(path: str, spec: CorpusSpec) -> DocumentStream:
 def _first_record_fields(ds: Any) -> list[str] | None:
     for record in ds:
         return list(record)
-    raise ValueError(f"corpus {ds} holds no records")
+    raise empty_corpus_error(f"corpus {ds}")
 
 
 def _not_utf8(error: UnicodeDecodeError, file: Path, where: str) -> UnicodeDecodeError:

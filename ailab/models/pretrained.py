@@ -20,6 +20,8 @@ from ailab.models.config import ModelConfig
 CONFIG_NAME = "config.json"
 WEIGHTS_NAME = "model.safetensors"
 
+RESAVE_FIX = "save the model there again with model.save_pretrained(dir), or copy the directory from a good copy"
+
 M = TypeVar("M", bound="PretrainedMixin")
 
 
@@ -28,7 +30,12 @@ def read_config_dict(model_dir: str | Path) -> dict[str, Any]:
     path = Path(model_dir) / CONFIG_NAME
     if not path.is_file():
         raise FileNotFoundError(f"no {CONFIG_NAME} in {model_dir}: save a model there with model.save_pretrained(dir)")
-    config = json.loads(path.read_text())
+    try:
+        config = json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+        raise ValueError(f"{path} is damaged (not JSON: {err}); {RESAVE_FIX}") from err
+    if not isinstance(config, dict):
+        raise ValueError(f"{path} is damaged (not a JSON object); {RESAVE_FIX}")
     if "architectures" in config or "transformers_version" in config:
         raise ValueError(
             f"{path} is a Hugging Face transformers config; load it with ailab.models.hf.from_hf({str(model_dir)!r})"
@@ -36,6 +43,14 @@ def read_config_dict(model_dir: str | Path) -> dict[str, Any]:
     if "model_type" not in config:
         raise ValueError(f"{path} has no model_type; it must be 'gpt2' or 'llama' (written by model.save_pretrained)")
     return config
+
+
+def read_weights(path: Path, device: torch.device | str = "cpu") -> dict[str, torch.Tensor]:
+    """The tensors of a safetensors file; a truncated or garbled file is a ValueError naming it."""
+    try:
+        return safetensors.torch.load_file(path, device=str(device))
+    except safetensors.SafetensorError as err:
+        raise ValueError(f"{path} is damaged (not a complete safetensors file: {err}); {RESAVE_FIX}") from err
 
 
 class PretrainedMixin:
@@ -60,15 +75,23 @@ class PretrainedMixin:
 
     @classmethod
     def from_pretrained(cls: type[M], model_dir: str | Path, device: torch.device | str = "cpu") -> M:
-        """The model saved in `model_dir` by `save_pretrained`, bit for bit."""
-        config = cls.config_class.from_dict(read_config_dict(model_dir))
-        weights = Path(model_dir) / WEIGHTS_NAME
+        """The model saved in `model_dir` by `save_pretrained`, bit for bit, in eval mode (as transformers does)."""
+        config_dict = read_config_dict(model_dir)
+        config_path, weights = Path(model_dir) / CONFIG_NAME, Path(model_dir) / WEIGHTS_NAME
+        try:
+            config = cls.config_class.from_dict(config_dict)
+        except (TypeError, ValueError) as err:
+            raise ValueError(f"{config_path} does not describe a {cls.__name__}: {err}; {RESAVE_FIX}") from err
         if not weights.is_file():
             raise FileNotFoundError(f"no {WEIGHTS_NAME} in {model_dir}: save the model with model.save_pretrained(dir)")
         with torch.device(device):
             model = cls(config)
-        model.load_weights(safetensors.torch.load_file(weights, device=str(device)))
-        return model
+        state = read_weights(weights, device)
+        try:
+            model.load_weights(state)
+        except ValueError as err:
+            raise ValueError(f"{weights} does not fit {config_path}: {err}; {RESAVE_FIX}") from err
+        return model.eval()
 
     def load_weights(self: nn.Module, state: dict[str, torch.Tensor]) -> None:
         """Copy `state` into the model, failing with the names of missing or unexpected weights."""

@@ -15,12 +15,14 @@ from pathlib import Path
 from ailab.framing import DocumentFraming
 from ailab.tokenizers.base import MARKER_FILE, Tokenizer
 from ailab.tokenizers.bpe import BpeTokenizer, TinyStoriesBpe8kTokenizer
-from ailab.tokenizers.llama_sentencepiece import LlamaTokenizer
+from ailab.tokenizers.fast import TOKENIZER_FILE
+from ailab.tokenizers.llama_sentencepiece import MODEL_FILE, LlamaTokenizer
 from ailab.tokenizers.stripped_ascii import StrippedAsciiTokenizer
 
 TOKENIZER_KINDS = ("bpe", "ascii", "sentencepiece", "tinystories-bpe-8k")
 FIXED_KINDS = ("ascii", "tinystories-bpe-8k")
 """Kinds with nothing to train: `train_tokenizer` returns their one tokenizer without reading the texts."""
+RESAVE_FIX = "save the tokenizer there again with tokenizer.save(dir) (or rerun the train_tokenizer stage)"
 _CLASSES: dict[str, type[Tokenizer]] = {
     cls.__name__: cls for cls in (BpeTokenizer, TinyStoriesBpe8kTokenizer, StrippedAsciiTokenizer, LlamaTokenizer)
 }
@@ -79,11 +81,23 @@ def load_tokenizer(directory: str | os.PathLike) -> Tokenizer:
             f"no ailab tokenizer in {directory}: the directory {what}. "
             "Save one there with tokenizer.save(dir) (or run the train_tokenizer stage)."
         )
-    settings = json.loads(marker.read_text())
+    try:
+        settings = json.loads(marker.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+        raise ValueError(f"{marker} is damaged (not JSON: {err}); {RESAVE_FIX}") from err
+    if not isinstance(settings, dict):
+        raise ValueError(f"{marker} is damaged (not a JSON object); {RESAVE_FIX}")
     kind = settings.get("kind")
     cls = _CLASSES.get(settings.get("class", ""), _CLASS_OF_KIND.get(kind))
     if cls is None or cls.kind != kind:
         raise ValueError(f"{marker} names an unknown tokenizer (kind={kind!r}); known kinds: {list(_CLASS_OF_KIND)}")
-    tokenizer = cls.from_directory(directory, settings)
+    try:
+        tokenizer = cls.from_directory(directory, settings)
+    except (FileNotFoundError, ValueError):
+        raise
+    except Exception as err:  # tokenizers and sentencepiece raise bare Exception/RuntimeError/OSError on a bad file
+        data_file = directory / (MODEL_FILE if issubclass(cls, LlamaTokenizer) else TOKENIZER_FILE)
+        reason = str(err).splitlines()[0] if str(err) else type(err).__name__
+        raise ValueError(f"{data_file} is damaged ({reason}); {RESAVE_FIX}") from err
     tokenizer.framing = DocumentFraming.load(directory)
     return tokenizer

@@ -145,12 +145,14 @@ class Trainer:
         Returns {"global_step", "train_loss" (last logged), "eval_loss", "best_eval_loss", "train_runtime_s"}.
         Raises TrainingInterrupted after SIGINT/SIGTERM (checkpoint saved) and NonFiniteLossError on NaN/inf loss.
         """
-        path = self._resolve_checkpoint(resume_from_checkpoint)
-        if path is None:
+        found = self._read_resume_checkpoint(resume_from_checkpoint)
+        if self.dist.is_main_process:
+            ckpt.remove_stale_checkpoint_temporaries(self.args.output_dir)
+        if found is None:
             self._seed_everything()
             self.state = TrainerState(max_steps=self.max_steps)
         else:
-            self._load_checkpoint(path)
+            self._load_checkpoint(found)
         start = time.perf_counter()
         self._stop_signal = None
         previous_handlers = self._install_signal_handlers()
@@ -342,38 +344,51 @@ class Trainer:
         }
         return json.loads(json.dumps(resume))  # the form it takes after a JSON round trip
 
-    def _resolve_checkpoint(self, resume_from_checkpoint: str | Path | None) -> Path | None:
+    def checkpoint_to_resume(self, resume_from_checkpoint: str | Path | None = "latest") -> Path | None:
+        """The checkpoint `train(resume_from_checkpoint)` would continue from, read and checked, or None.
+
+        "latest" is the newest intact checkpoint in output_dir (damaged ones are skipped with a warning). Raises
+        ValueError naming the settings that differ from the checkpoint's, and DamagedCheckpointError (a ValueError)
+        when a named checkpoint, or every one in output_dir, cannot be read back. Reads and writes nothing else.
+        """
+        found = self._read_resume_checkpoint(resume_from_checkpoint)
+        return found.path if found is not None else None
+
+    def _read_resume_checkpoint(self, resume_from_checkpoint: str | Path | None) -> ckpt.Checkpoint | None:
         if resume_from_checkpoint is None:
             return None
         if resume_from_checkpoint == "latest":
-            return ckpt.latest_checkpoint(self.args.output_dir)
-        path = Path(resume_from_checkpoint)
-        if not (path / ckpt.TRAINER_STATE_FILE).is_file():
-            raise FileNotFoundError(
-                f"{path} is not a checkpoint folder (no {ckpt.TRAINER_STATE_FILE}); pass a checkpoint-STEP folder "
-                f"from {self.args.output_dir}, 'latest', or None"
-            )
-        return path
+            found = ckpt.newest_intact_checkpoint(self.args.output_dir)
+        else:
+            path = Path(resume_from_checkpoint)
+            if not (path / ckpt.TRAINER_STATE_FILE).is_file():
+                raise FileNotFoundError(
+                    f"{path} is not a checkpoint folder (no {ckpt.TRAINER_STATE_FILE}); pass a checkpoint-STEP "
+                    f"folder from {self.args.output_dir}, 'latest', or None"
+                )
+            found = ckpt.read_checkpoint(path)
+        if found is not None:
+            differences = ckpt.resume_config_differences(found.metadata["resume_config"], self.resume_config())
+            if differences:
+                raise ValueError(
+                    f"cannot resume from {found.path}: the run's settings changed since it was written:\n  "
+                    + "\n  ".join(differences)
+                    + "\nRestore these settings, or train from scratch in a new output_dir (not "
+                    f"{self.args.output_dir}; `ailab train --restart` discards the old checkpoints)."
+                )
+        return found
 
-    def _load_checkpoint(self, path: Path) -> None:
-        metadata = ckpt.load_metadata(path)
-        differences = ckpt.resume_config_differences(metadata["resume_config"], self.resume_config())
-        if differences:
-            raise ValueError(
-                f"cannot resume from {path}: the run's settings changed since it was written:\n  "
-                + "\n  ".join(differences)
-                + f"\nRestore these settings, or train from scratch in a new output_dir (not {self.args.output_dir})."
-            )
-        training_state = ckpt.load_training_state(path)
-        ckpt.load_model_weights(self.model, path)
+    def _load_checkpoint(self, found: ckpt.Checkpoint) -> None:
+        training_state = found.training_state
+        ckpt.load_model_weights(self.model, found.path, found.weights)
         self.optimizer.load_state_dict(training_state["optimizer"])
         self.scheduler.load_state_dict(training_state["scheduler"])
         self.scaler.load_state_dict(training_state["scaler"])
         self.sampler.load_state_dict(training_state["sampler"])
         self.state = TrainerState(max_steps=self.max_steps)
         self.state.load_state_dict(training_state["trainer"])
-        self.state.last_checkpoint = str(path)
-        self._last_loss = metadata.get("loss")
+        self.state.last_checkpoint = str(found.path)
+        self._last_loss = found.metadata.get("loss")
         ckpt.set_rng_state(training_state["rng"][self.dist.rank])
 
     def _save_checkpoint(self, metrics: StepMetrics) -> None:

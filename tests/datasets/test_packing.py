@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 import pickle
+import stat
 
 import numpy as np
 import pytest
@@ -165,3 +167,13 @@ def test_document_lengths_percentiles_match_numpy():
     for q in (1, 10, 50, 90, 99, 100):
         assert lengths.percentile(q) == int(np.percentile(all_lengths, q, method="inverted_cdf"))
     assert lengths.summary()["max"] == all_lengths.max() and lengths.num_documents == len(all_lengths)
+
+
+def test_token_files_follow_the_umask(tmp_path, bpe, documents):
+    previous = os.umask(0o027)
+    try:
+        pack_documents(documents, bpe, tmp_path / "train.bin", num_proc=1)
+    finally:
+        os.umask(previous)
+    assert stat.S_IMODE((tmp_path / "train.bin").stat().st_mode) == 0o640
+    assert stat.S_IMODE((tmp_path / "train.json").stat().st_mode) == 0o640

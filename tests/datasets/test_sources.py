@@ -112,7 +112,7 @@ def test_jsonl(tmp_path, documents, streaming):
     write_jsonl(tmp_path / "b.jsonl", documents[30:], field="body")
     spec = CorpusSpec(source="local", path=str(tmp_path / "a.jsonl"), streaming=streaming, validation_fraction=0.3)
     check_split(load_corpus(spec), documents[:30], 0.3)
-    with pytest.raises(KeyError, match=r"no field 'text'; available fields: \['body', 'id'\]"):
+    with pytest.raises(ValueError, match=r"no field 'text'; available fields: \['body', 'id'\]"):
         load_corpus(CorpusSpec(source="local", path=str(tmp_path / "b.jsonl"), streaming=streaming))
     body = load_corpus(
         CorpusSpec(
@@ -153,7 +153,7 @@ def test_hf_dataset_in_hub_layout(tmp_path, documents, streaming):
 
 def test_hf_errors(tmp_path, documents):
     root = hub_layout(tmp_path / "ds", documents[:10], documents[10:20])
-    with pytest.raises(KeyError, match=r"no field 'story'; available fields: \['id', 'text'\]"):
+    with pytest.raises(ValueError, match=r"no field 'story'; available fields: \['id', 'text'\]"):
         load_corpus(CorpusSpec(source="hf", name=str(root), text_field="story"))
     with pytest.raises(ValueError, match="no split 'test'"):
         load_corpus(CorpusSpec(source="hf", name=str(root), validation_split="test"))
@@ -192,6 +192,13 @@ def test_non_utf8_bytes_name_file_and_offset(tmp_path):
 def test_empty_or_tiny_corpora(tmp_path):
     empty = tmp_path / "empty.txt"
     empty.write_text("\n<|endoftext|>\n  \n")
-    assert list(load_corpus(CorpusSpec(source="local", path=str(empty)))["train"]) == []  # pack_documents rejects it
+    with pytest.raises(ValueError, match=r"no documents in .*empty\.txt.*: the corpus is empty"):
+        list(load_corpus(CorpusSpec(source="local", path=str(empty)))["train"])
+    (tmp_path / "empty.jsonl").write_text("")
+    with pytest.raises(ValueError, match=r"no documents in .*empty\.jsonl.*: the corpus is empty"):
+        load_corpus(CorpusSpec(source="local", path=str(tmp_path / "empty.jsonl")))
+    (tmp_path / "broken.jsonl").write_text('{"text": "a"}\nnot json\n')
+    with pytest.raises(ValueError, match=r"cannot read .*broken\.jsonl.*one JSON object per line"):
+        load_corpus(CorpusSpec(source="local", path=str(tmp_path / "broken.jsonl")))
     with pytest.raises(ValueError, match="validation_fraction must be in"):
         CorpusSpec(validation_fraction=0.0)

@@ -60,3 +60,14 @@ def test_sample_with_a_tokenizer_larger_than_the_model_names_the_id(bpe_tokenize
     highest = max(bpe_tokenizer.encode("The cat"))
     assert f"error: token id {highest} in input_ids is outside the model's vocabulary (vocab_size=8" in result.output
     assert "Traceback" not in result.output
+
+
+def test_sample_prints_the_prompt_only_after_checking_the_options(bpe_tokenizer, tmp_path):
+    model = make_model("gpt2", vocab_size=bpe_tokenizer.vocab_size, eos_token_id=bpe_tokenizer.eos_token_id)
+    model.save_pretrained(tmp_path)
+    bpe_tokenizer.save(tmp_path)
+    common = ["sample", str(tmp_path), "--prompt", "The cat", "--device", "cpu"]
+    refused = runner.invoke(app, [*common, "--top-p", "2"])
+    assert refused.exit_code == 2 and refused.output.startswith("error: top_p must be in (0, 1]"), refused.output
+    nothing_new = runner.invoke(app, [*common, "--max-new-tokens", "0"])
+    assert nothing_new.exit_code == 0 and nothing_new.output == "The cat\n"

@@ -72,3 +72,29 @@ def test_weights_of_another_shape_name_what_differs(tmp_path):
     (tmp_path / "config.json").write_text(json.dumps(config))
     with pytest.raises(ValueError, match=r"missing \['layers.2"):
         from_pretrained(tmp_path)
+
+
+@pytest.mark.parametrize("arch, fields", CASES[::2])
+def test_from_pretrained_returns_the_model_in_eval_mode(tmp_path, arch, fields):
+    model = build_model(arch, **dict(fields, dropout=0.5))
+    model.save_pretrained(tmp_path)
+    assert model.training  # a fresh model trains; a loaded one is for inference, as in transformers
+    cls = type(model)
+    for loaded in (from_pretrained(tmp_path), cls.from_pretrained(tmp_path)):
+        assert not loaded.training and not any(m.training for m in loaded.modules())
+        x = torch.randint(0, 512, (1, 9))
+        assert torch.equal(loaded(x).logits, loaded(x).logits)  # dropout off: the same logits twice
+
+
+def test_damaged_model_files_are_named(tmp_path):
+    GPT2Model(GPT2Config.from_preset("tiny")).save_pretrained(tmp_path)
+    weights = (tmp_path / "model.safetensors").read_bytes()
+    (tmp_path / "model.safetensors").write_bytes(weights[: len(weights) // 2])
+    with pytest.raises(ValueError, match=r"model\.safetensors is damaged .*save_pretrained"):
+        from_pretrained(tmp_path)
+    (tmp_path / "config.json").write_text("garbage")
+    with pytest.raises(ValueError, match=r"config\.json is damaged \(not JSON"):
+        from_pretrained(tmp_path)
+    (tmp_path / "config.json").write_text(json.dumps({"model_type": "gpt2", "n_layers": "two"}))
+    with pytest.raises(ValueError, match=r"config\.json does not describe a GPT2Model"):
+        GPT2Model.from_pretrained(tmp_path)

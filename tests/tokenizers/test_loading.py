@@ -125,3 +125,18 @@ def test_interface_edge_cases(kind):
         tokenizer.encode_batch("hi")
     with pytest.raises(ValueError, match="out of range"):
         tokenizer.id_to_token(-1)
+
+
+@pytest.mark.parametrize(
+    ("kind", "vocab_size", "data_file"),
+    [("bpe", 300, "tokenizer.json"), ("ascii", None, "tokenizer.json"), ("sentencepiece", 320, "tokenizer.model")],
+)
+def test_a_damaged_tokenizer_file_is_named(kind, vocab_size, data_file, tmp_path):
+    train_tokenizer(kind, make_corpus(150, seed=5), vocab_size).save(tmp_path)
+    for name in (data_file, "ailab_tokenizer.json"):
+        file = tmp_path / name
+        good = file.read_bytes()
+        file.write_bytes(good[: len(good) // 2])
+        with pytest.raises(ValueError, match=rf"{file} is damaged .*tokenizer\.save\(dir\)"):
+            load_tokenizer(tmp_path)
+        file.write_bytes(good)
