@@ -11,6 +11,14 @@ import torch
 from torch import Tensor
 
 
+def check_forward_token_ids(input_ids: Tensor, vocab_size: int) -> None:
+    """The models' own check, for ids on the CPU only: reading an accelerator's tensor would make every forward wait
+    for the device, so there the callers check the ids where they are still on the host (the trainer's and the
+    evaluator's batches) or once per call (`generate`'s prompt)."""
+    if input_ids.is_cpu:
+        check_token_ids(input_ids, vocab_size)
+
+
 def check_token_ids(
     input_ids: Tensor,
     vocab_size: int,

@@ -30,7 +30,7 @@ from ailab.models.attention import (
 from ailab.models.config import ModelConfig, check_dropout, check_positive, check_token_id
 from ailab.models.outputs import CausalLMOutput, causal_lm_loss
 from ailab.models.pretrained import PretrainedMixin
-from ailab.token_ids import check_token_ids
+from ailab.token_ids import check_forward_token_ids
 
 
 @dataclass
@@ -265,7 +265,7 @@ class LlamaModel(PretrainedMixin, GenerationMixin, nn.Module):
         """Logits for each position; mean next-token loss when `labels` (aligned with input_ids) are given."""
         B, T = input_ids.shape
         past = past_length(kv_cache)
-        check_token_ids(input_ids, self.config.vocab_size)
+        check_forward_token_ids(input_ids, self.config.vocab_size)
         check_attention_mask(attention_mask, input_ids, past)
         if position_ids is None:
             position_ids = position_ids_for(input_ids, past, attention_mask)  # (B|1, T)

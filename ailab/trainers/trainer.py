@@ -27,6 +27,7 @@ from torch.utils.data import Dataset
 
 from ailab.framing import framing_of
 from ailab.io import atomic_directory
+from ailab.token_ids import check_token_ids
 from ailab.trainers import checkpoint as ckpt
 from ailab.trainers.callbacks import ProgressCallback, TrainerCallback, TrainerState
 from ailab.trainers.config import TrainingConfig
@@ -265,7 +266,9 @@ class Trainer:
         accum = self.args.gradient_accumulation_steps
         step_loss = torch.zeros((), device=self.device)
         for micro_step in range(accum):
-            batch = self._to_device(collate(self.train_dataset, self.sampler.next_batch()))
+            batch = collate(self.train_dataset, self.sampler.next_batch())
+            self._check_batch(batch)
+            batch = self._to_device(batch)
             last_micro = micro_step == accum - 1
             sync = contextlib.nullcontext() if self._ddp is None or last_micro else self._ddp.no_sync()
             with sync:
@@ -437,6 +440,17 @@ class Trainer:
             framing.save(directory)
 
     # ------------------------------------------------------------------ plumbing
+
+    def _check_batch(self, batch: dict[str, torch.Tensor]) -> None:
+        """Refuse token ids the model has no embedding for, while the batch is still on the host (no device wait)."""
+        vocab_size = getattr(getattr(self.model, "config", None), "vocab_size", None)
+        if vocab_size is not None:
+            check_token_ids(
+                batch["input_ids"],
+                vocab_size,
+                name="the training data",
+                fix="it was tokenized for another model; re-tokenize it with this model's tokenizer (re-run prepare)",
+            )
 
     def _to_device(self, batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
         if self.device.type == "cuda":

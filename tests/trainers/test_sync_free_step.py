@@ -17,8 +17,9 @@ class HostReads(TorchDispatchMode):
     """Records the trainer's step at every read of a tensor value by the host (`item`, `float`, `bool`, `int` all
     dispatch `aten._local_scalar_dense`; on CUDA each one waits for the queued kernels).
 
-    Reads inside torch.optim are left out: on the CPU, AdamW's multi-tensor kernel keeps its step counts as host
-    scalars and reads them; on CUDA the trainer uses the fused kernel, whose step counts stay on the device.
+    Left out, as they read host data that stays on the host on CUDA too: reads inside torch.optim (on the CPU,
+    AdamW's multi-tensor kernel keeps its step counts as host scalars; on CUDA the trainer uses the fused kernel,
+    whose step counts stay on the device) and the token-id check of each batch before it is copied to the device.
     """
 
     def __init__(self, trainer: Trainer) -> None:
@@ -26,13 +27,14 @@ class HostReads(TorchDispatchMode):
         self.trainer, self.steps = trainer, []
 
     def __torch_dispatch__(self, func, types, args=(), kwargs=None):
-        if func is torch.ops.aten._local_scalar_dense.default and not _called_from_torch_optim():
+        if func is torch.ops.aten._local_scalar_dense.default and not _reads_host_data():
             self.steps.append(self.trainer.state.global_step)
         return func(*args, **(kwargs or {}))
 
 
-def _called_from_torch_optim() -> bool:
-    return any(f"torch{os.sep}optim{os.sep}" in frame.filename for frame in traceback.extract_stack())
+def _reads_host_data() -> bool:
+    host_readers = (f"torch{os.sep}optim{os.sep}", f"ailab{os.sep}token_ids.py")
+    return any(reader in frame.filename for frame in traceback.extract_stack() for reader in host_readers)
 
 
 def test_the_host_reads_the_device_only_at_logging_steps(tmp_path, monkeypatch):

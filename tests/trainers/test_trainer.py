@@ -283,3 +283,11 @@ def test_a_crash_mid_save_leaves_earlier_checkpoints_and_no_partial_folder(tmp_p
         trainer.train()
     assert [p.name for p in tmp_path.iterdir()] == ["checkpoint-2"]
     assert load_training_state(tmp_path / "checkpoint-2")["trainer"]["global_step"] == 2
+
+
+def test_training_data_with_an_id_outside_the_vocabulary_is_refused_before_it_reaches_the_model(tmp_path):
+    dataset = TokenWindows(64)
+    dataset.data[5, 3] = 64  # the tiny model's ids are 0..63
+    trainer = Trainer(tiny_model(), None, tiny_config(tmp_path, max_steps=30), dataset, callbacks=[])
+    with pytest.raises(ValueError, match=r"token id 64 in the training data is outside .*vocab_size=64.*re-run prepare"):
+        trainer.train()
