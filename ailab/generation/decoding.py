@@ -106,7 +106,10 @@ def compiled_decode_step(options: bool | str | dict[str, Any] = True, device: to
         kwargs["mode"] = options
     elif device is not None and device.type == "cuda":
         kwargs["mode"] = "reduce-overhead"
-    return torch.compile(decode_one_token, **kwargs)
+    try:
+        return torch.compile(decode_one_token, **kwargs)
+    except RuntimeError as err:  # torch.compile's own check of `mode`
+        raise ValueError(f"compile={options!r} is not a torch.compile mode or its arguments: {err}") from err
 
 
 def generate_tokens(

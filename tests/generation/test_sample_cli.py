@@ -1,9 +1,11 @@
 """`ailab sample MODEL_DIR`: streams the prompt's continuation from a saved model (final or checkpoint directory)."""
 
+import torch
 import typer
 from typer.testing import CliRunner
 
 from ailab.generation import generate_text
+from ailab.models import build_model
 from stages.sample import sample
 
 from .conftest import make_model
@@ -49,3 +51,19 @@ def test_sample_help_and_missing_model(tmp_path):
     result = runner.invoke(app, ["sample", str(tmp_path / "nothing")])
     assert result.exit_code == 2
     assert "error:" in result.output
+
+
+def test_sample_compile_streams_the_uncompiled_greedy_text(bpe_tokenizer, tmp_path):
+    """--compile runs Inductor on the one-token step (a one-layer model keeps the compile short)."""
+    torch.manual_seed(0)
+    model = build_model(
+        "gpt2", vocab_size=bpe_tokenizer.vocab_size, n_ctx=64, n_layers=1, d_model=32, n_heads=2, eos_token_id=None
+    )
+    model.save_pretrained(tmp_path)
+    bpe_tokenizer.save(tmp_path)
+    args = ["sample", str(tmp_path), "--prompt", "The cat", "--max-new-tokens", "20", "--temperature", "0"]
+    eager = runner.invoke(app, [*args, "--device", "cpu"])
+    compiled = runner.invoke(app, [*args, "--device", "cpu", "--compile"])
+    assert eager.exit_code == 0 and compiled.exit_code == 0, compiled.output
+    assert len(eager.output) > len("The cat") + 5
+    assert compiled.output == eager.output
