@@ -294,6 +294,8 @@ class GenerateParams(Section):
     """Nucleus sampling: keep the smallest set of tokens with this much probability (`null`: off)."""
     seed: int = 0
     """Seed of the first sample; sample i uses seed + i."""
+    compile: bool = False
+    """Decode with the one-token step compiled by torch.compile (static cache; one graph for all positions)."""
 
 
 class Params(Section):

@@ -32,7 +32,7 @@ def sample_prompts(model: Any, tokenizer: Any, params: GenerateParams) -> list[d
                 "top_p": params.top_p,
                 "seed": params.seed + i,
             }
-            text = generate_text(model, tokenizer, prompt, **settings)
+            text = generate_text(model, tokenizer, prompt, compile=params.compile, **settings)
             records.append({"prompt": prompt, "sample": i, **settings, "text": text})
     return records
 

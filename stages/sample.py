@@ -40,6 +40,10 @@ def sample(
     top_k: Annotated[int | None, typer.Option(help="Sample only from the k most likely tokens.")] = None,
     top_p: Annotated[float | None, typer.Option(help="Nucleus sampling: top tokens holding this mass.")] = 0.9,
     seed: Annotated[int | None, typer.Option(help="Seed for a reproducible sample.")] = None,
+    compile: Annotated[
+        bool,
+        typer.Option("--compile", help="Compile the one-token decode step (torch.compile; faster for long outputs)."),
+    ] = False,
     device: DeviceOption = "auto",
 ) -> None:
     """Print the prompt, then the model's continuation as it is generated (no file written).
@@ -62,6 +66,7 @@ def sample(
         seed=seed,
         streamer=streamer,
         device=target,
+        compile=compile,
     )
     if streamer.prompt is not None:  # nothing to generate (--max-new-tokens 0): the prompt alone
         typer.echo(prompt)

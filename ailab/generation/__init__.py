@@ -3,9 +3,18 @@
 ids = tokenizer.encode("Once upon a time", return_tensors="pt")
 out = model.generate(ids, max_new_tokens=50, temperature=0.8, top_p=0.9)
 text = generate_text(model, tokenizer, "Once upon a time", max_new_tokens=50, seed=1)
+fast = model.generate(ids, max_new_tokens=50, do_sample=False, compile=True)  # static cache, compiled step
 """
 
-from .decoding import GenerateOutput, choose_next_token, decode_one_token, generate_tokens, prefill
+from .decoding import (
+    STOP_CHECK_INTERVAL,
+    GenerateOutput,
+    choose_next_token,
+    compiled_decode_step,
+    decode_one_token,
+    generate_tokens,
+    prefill,
+)
 from .kv_cache import DynamicKVCache, KVCache, StaticKVCache
 from .logits_process import (
     LogitsProcessor,
@@ -30,6 +39,7 @@ from .streamers import BaseStreamer, TextGenStdoutStreamer, TextIteratorStreamer
 from .text import generate_text
 
 __all__ = [
+    "STOP_CHECK_INTERVAL",
     "BaseStreamer",
     "DynamicKVCache",
     "EosTokenCriteria",
@@ -54,6 +64,7 @@ __all__ = [
     "TopPLogitsWarper",
     "build_logits_processors",
     "choose_next_token",
+    "compiled_decode_step",
     "decode_one_token",
     "generate_text",
     "generate_tokens",

@@ -1,13 +1,15 @@
 """Key/value caches for incremental decoding, passed into a model's `forward` as `kv_cache=`.
 
-Each attention layer calls `cache.update(layer_idx, k, v)` with the keys and values of the new tokens and attends
-over what it returns. The model reads `cache.get_seq_length()` once at the start of its forward pass to place the new
-tokens (position ids, causal mask); the cache itself knows nothing about positions or masks.
+Each attention layer calls `cache.update(layer_idx, k, v, cache_position)` with the keys and values of the new tokens
+and attends over what it returns. Without `cache_position` the model reads `cache.get_seq_length()` once at the start
+of its forward pass to place the new tokens (position ids, causal mask); with it (a static cache only, gpt-fast's
+`input_pos`) the slots come from that tensor and nothing is read on the host, so a compiled step has one graph for
+every position. The cache itself knows nothing about masks.
 
 - `DynamicKVCache` grows by concatenation: simple, no size to choose, but every step allocates.
 - `StaticKVCache` preallocates `max_seq_len` slots and writes new keys in place (as gpt-fast does): fixed shapes, so
   a compiled decode step is not recompiled as the sequence grows. Attention then sees all `max_seq_len` slots; the
-  ones not yet written hold zeros and the model masks them out.
+  ones not yet written are masked out by the model.
 
 Grouped-query models store only their `n_kv_heads` heads here; heads are repeated after `update`, inside attention.
 """
@@ -24,8 +26,11 @@ class KVCache:
     is_static: bool = False
     max_seq_len: int | None = None
 
-    def update(self, layer_idx: int, k: Tensor, v: Tensor) -> tuple[Tensor, Tensor]:
-        """Store `k`, `v` after the tokens already cached for `layer_idx`; return the keys/values attention must see."""
+    def update(
+        self, layer_idx: int, k: Tensor, v: Tensor, cache_position: Tensor | None = None
+    ) -> tuple[Tensor, Tensor]:
+        """Store `k`, `v` (B, n_kv_heads, T, head_dim) for `layer_idx`, after the tokens already cached or, given
+        `cache_position` (T,) (static caches only), in those slots; return the keys/values attention must see."""
         raise NotImplementedError
 
     def get_seq_length(self) -> int:
@@ -61,8 +66,12 @@ class DynamicKVCache(KVCache):
         self.keys: list[Tensor | None] = []
         self.values: list[Tensor | None] = []
 
-    def update(self, layer_idx: int, k: Tensor, v: Tensor) -> tuple[Tensor, Tensor]:
+    def update(
+        self, layer_idx: int, k: Tensor, v: Tensor, cache_position: Tensor | None = None
+    ) -> tuple[Tensor, Tensor]:
         _check_kv(layer_idx, k, v)
+        if cache_position is not None:
+            raise ValueError("DynamicKVCache appends: cache_position (explicit write slots) needs a StaticKVCache")
         while len(self.keys) <= layer_idx:
             self.keys.append(None)
             self.values.append(None)
@@ -95,6 +104,9 @@ class DynamicKVCache(KVCache):
 class StaticKVCache(KVCache):
     """A cache of `max_seq_len` preallocated slots per layer, written in place by position.
 
+    Writes go after the tokens already cached (counted by `get_seq_length()`, as the dynamic cache does) or, given
+    `cache_position`, into those slots with `index_copy_`: no host-side state changes, so one compiled step serves every
+    position. The caller then owns the positions (as in gpt-fast): `get_seq_length()` does not count those writes.
     Buffers are allocated at each layer's first update, taking batch size, heads, head size, dtype and device from
     `k` unless given here; `n_layers` etc. are optional so a cache can be built before the model is known.
     """
@@ -136,8 +148,13 @@ class StaticKVCache(KVCache):
         device = self.device or k.device
         self.keys[layer_idx] = torch.zeros(shape, dtype=dtype, device=device)
         self.values[layer_idx] = torch.zeros(shape, dtype=dtype, device=device)
+        # Fixed addresses: CUDA graphs may then write these buffers in place instead of copying them each replay.
+        torch._dynamo.mark_static_address(self.keys[layer_idx])
+        torch._dynamo.mark_static_address(self.values[layer_idx])
 
-    def update(self, layer_idx: int, k: Tensor, v: Tensor) -> tuple[Tensor, Tensor]:
+    def update(
+        self, layer_idx: int, k: Tensor, v: Tensor, cache_position: Tensor | None = None
+    ) -> tuple[Tensor, Tensor]:
         _check_kv(layer_idx, k, v)
         if self.n_layers is not None and layer_idx >= self.n_layers:
             raise IndexError(f"StaticKVCache was built for {self.n_layers} layers; got layer_idx {layer_idx}")
@@ -151,6 +168,13 @@ class StaticKVCache(KVCache):
                 f"batch of {B} does not fit a StaticKVCache built for max_batch_size={self.max_batch_size}; "
                 "build the cache with a larger max_batch_size"
             )
+        if cache_position is not None:
+            if self.keys[layer_idx] is None:
+                self._allocate(layer_idx, k)
+            keys, values = self.keys[layer_idx][:B], self.values[layer_idx][:B]
+            keys.index_copy_(2, cache_position, k.to(keys.dtype))  # in place: slots cache_position of (B, H_kv, S, D)
+            values.index_copy_(2, cache_position, v.to(values.dtype))
+            return keys, values
         start = self.lengths[layer_idx]
         if start + T > self.max_seq_len:
             raise ValueError(
@@ -173,11 +197,11 @@ class StaticKVCache(KVCache):
 
     def crop(self, n: int) -> None:
         _check_crop(n)
-        for i, length in enumerate(self.lengths):
-            if length > n:
-                self.keys[i][:, :, n:length].zero_()
-                self.values[i][:, :, n:length].zero_()
-                self.lengths[i] = n
+        for i, keys in enumerate(self.keys):
+            if keys is not None:  # every slot from n on: `cache_position` writes are not counted in `lengths`
+                keys[:, :, n:].zero_()
+                self.values[i][:, :, n:].zero_()
+            self.lengths[i] = min(self.lengths[i], n)
 
     def __len__(self) -> int:
         return self.get_seq_length()

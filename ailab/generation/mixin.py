@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Sequence
+from typing import Any
 
 import torch
 from torch import Tensor
 
 from ailab.token_ids import check_token_ids
 
-from .decoding import GenerateOutput, decode_one_token, generate_tokens
+from .decoding import GenerateOutput, compiled_decode_step, decode_one_token, generate_tokens
 from .kv_cache import DynamicKVCache, StaticKVCache
 from .logits_process import build_logits_processors
 from .stopping import (
@@ -21,6 +22,10 @@ from .stopping import (
     StopStringCriteria,
 )
 from .streamers import BaseStreamer
+
+STATIC_CACHE_MULTIPLE = 64
+"""A static cache's slots are rounded up to a multiple of this (within n_ctx): one compiled step serves every prompt
+that rounds to the same size."""
 
 
 class GenerationMixin:
@@ -39,7 +44,7 @@ class GenerationMixin:
         min_p: float | None = None,
         repetition_penalty: float | None = None,
         use_cache: bool = True,
-        cache: str = "dynamic",
+        cache: str | None = None,
         attention_mask: Tensor | None = None,
         stopping_criteria: Sequence[StoppingCriteria] | None = None,
         stop_strings: str | Sequence[str] | None = None,
@@ -51,7 +56,8 @@ class GenerationMixin:
         pad_token_id: int | None = None,
         max_time: float | None = None,
         truncate_prompt: bool = False,
-        compile_decode_step: bool | str = False,
+        compile: bool | str | dict[str, Any] = False,
+        compile_decode_step: bool | str | dict[str, Any] = False,
     ) -> Tensor | GenerateOutput:
         """Continue each row of `input_ids` (B, T); return prompt + new ids (B, T + N) as a LongTensor.
 
@@ -69,17 +75,34 @@ class GenerationMixin:
         tokens so that `max_new_tokens` fit; otherwise `max_new_tokens` is cut (with a warning) to end at `n_ctx`.
 
         `use_cache=False` recomputes the whole sequence each step (the reference for testing the caches); `cache` is
-        "dynamic" or "static" (preallocated for T + max_new_tokens). `compile_decode_step=True` or a mode string
-        ("reduce-overhead") wraps the one-token step in `torch.compile` for this call. `return_logprobs=True` returns a
-        `GenerateOutput(sequences, logprobs)` — log-probabilities under the processed distribution.
+        "dynamic" (the default without compile) or "static": preallocated for T + max_new_tokens rounded up to a
+        multiple of 64 (at most n_ctx), so prompts of nearby lengths share one compiled step.
+
+        `compile=True` decodes with a static cache and the one-token step compiled by `torch.compile(fullgraph=True)`:
+        one graph for the whole generation, on CUDA replayed as a CUDA graph (mode "reduce-overhead"); the prompt is
+        prefilled uncompiled. A string picks the torch.compile mode, a dict gives torch.compile's arguments
+        (`{"backend": "eager"}`). Greedy tokens equal the uncompiled ones. `compile_decode_step` is the older name.
+        `return_logprobs=True` returns a `GenerateOutput(sequences, logprobs)` — log-probabilities under the
+        processed distribution.
         """
         model_device = next(self.parameters()).device
         input_ids, attention_mask = _check_prompt(input_ids, attention_mask, self.config.vocab_size, model_device)
         _check_int("max_new_tokens", max_new_tokens, minimum=0)
         if not (isinstance(temperature, (int, float)) and temperature >= 0):
             raise ValueError(f"temperature must be a number >= 0 (0 = greedy), got {temperature!r}")
+        compile = compile or compile_decode_step
+        if not isinstance(compile, (bool, str, dict)):
+            raise ValueError(
+                f"compile must be a bool, a torch.compile mode or a dict of its arguments; got {compile!r}"
+            )
+        if cache is None:
+            cache = "static" if compile else "dynamic"
         if cache not in ("dynamic", "static"):
             raise ValueError(f'cache must be "dynamic" or "static", got {cache!r}')
+        if compile and (cache != "static" or not use_cache):
+            raise ValueError(
+                "compile=True decodes through a static cache (fixed shapes); drop cache= / use_cache=False or compile"
+            )
         if stop_strings is not None and tokenizer is None:
             raise ValueError("stop_strings are checked on decoded text: pass tokenizer= as well")
         if streamer is not None and input_ids.size(0) != 1:
@@ -118,11 +141,9 @@ class GenerationMixin:
         B, T = input_ids.shape
         kv_cache = None
         if use_cache:
-            kv_cache = DynamicKVCache() if cache == "dynamic" else StaticKVCache(B, T + max_new_tokens)
-        decode_step = decode_one_token
-        if compile_decode_step:
-            mode = compile_decode_step if isinstance(compile_decode_step, str) else None
-            decode_step = torch.compile(decode_one_token, mode=mode)
+            slots = min(self.config.n_ctx, -(-(T + max_new_tokens) // STATIC_CACHE_MULTIPLE) * STATIC_CACHE_MULTIPLE)
+            kv_cache = DynamicKVCache() if cache == "dynamic" else StaticKVCache(B, slots)
+        decode_step = compiled_decode_step(compile, model_device) if compile else decode_one_token
 
         return generate_tokens(
             self,

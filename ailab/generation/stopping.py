@@ -17,6 +17,10 @@ from torch import Tensor
 class StoppingCriteria:
     """Decides, row by row, whether generation must stop after the latest token."""
 
+    reads_host_tokens: bool = False
+    """True for a criterion that copies the tokens to the host at each call (a sync anyway): the loop then checks
+    for the end after every token instead of every `STOP_CHECK_INTERVAL` tokens."""
+
     def __call__(self, input_ids: Tensor, num_new_tokens: int) -> Tensor:
         raise NotImplementedError
 
@@ -80,6 +84,8 @@ class StopStringCriteria(StoppingCriteria):
     Only a window of the latest tokens is decoded (enough to hold the longest stop string even at one byte per token),
     so the check costs the same at every step.
     """
+
+    reads_host_tokens = True
 
     def __init__(self, tokenizer, stop_strings: str | Iterable[str]):
         strings = [stop_strings] if isinstance(stop_strings, str) else list(stop_strings)

@@ -25,6 +25,7 @@ def generate_text(
     streamer: BaseStreamer | None = None,
     stop_strings: str | Sequence[str] | None = None,
     device: str | torch.device | None = None,
+    compile: bool = False,
 ) -> str:
     """Continue `prompt` and return only the new text (the prompt is not repeated).
 
@@ -33,6 +34,7 @@ def generate_text(
     tokenizer's BOS when it has one (see `ailab.framing.prompt_ids`). `temperature=0` is greedy; `seed` makes sampling
     reproducible. Generation stops at the model's EOS or at a stop string, which is cut from the returned text (with
     anything after it in the same token). `device` defaults to the model's; the model is put in eval mode.
+    `compile=True` decodes with the compiled one-token step (see `generate(compile=True)`).
     """
     if not isinstance(prompt, str):
         raise ValueError(f"prompt must be a string, got {type(prompt).__name__}")
@@ -55,6 +57,7 @@ def generate_text(
         streamer=streamer,
         stop_strings=stop_strings,
         tokenizer=tokenizer,
+        compile=compile,
     )
     text = decode_continuation(tokenizer, ids, sequences[0, input_ids.size(1) :].tolist())
     if stop_strings is not None:

@@ -17,14 +17,7 @@ from torch import Tensor, nn
 
 from ailab.generation.kv_cache import KVCache
 from ailab.generation.mixin import GenerationMixin
-from ailab.models.attention import (
-    attention_mask_for,
-    check_attention_mask,
-    is_causal_for,
-    past_length,
-    position_ids_for,
-    sdpa_attention,
-)
+from ailab.models.attention import attention_inputs, past_length, sdpa_attention
 from ailab.models.config import ModelConfig, check_dropout, check_positive, check_token_id
 from ailab.models.outputs import CausalLMOutput, causal_lm_loss
 from ailab.models.pretrained import PretrainedMixin
@@ -105,14 +98,21 @@ class CausalSelfAttention(nn.Module):
         self.c_proj = nn.Linear(config.d_model, config.d_model)
         self.resid_dropout = nn.Dropout(config.dropout)
 
-    def forward(self, x: Tensor, kv_cache: KVCache | None, mask: Tensor | None, is_causal: bool) -> Tensor:
+    def forward(
+        self,
+        x: Tensor,
+        kv_cache: KVCache | None,
+        mask: Tensor | None,
+        is_causal: bool,
+        cache_position: Tensor | None = None,
+    ) -> Tensor:
         B, T, C = x.size()
         q, k, v = self.c_attn(x).split(C, dim=2)
         q = q.view(B, T, self.n_heads, C // self.n_heads).transpose(1, 2)  # (B, H, T, D)
         k = k.view(B, T, self.n_heads, C // self.n_heads).transpose(1, 2)
         v = v.view(B, T, self.n_heads, C // self.n_heads).transpose(1, 2)
         if kv_cache is not None:
-            k, v = kv_cache.update(self.layer_idx, k, v)  # (B, H, S, D)
+            k, v = kv_cache.update(self.layer_idx, k, v, cache_position)  # (B, H, S, D)
         y = sdpa_attention(q, k, v, mask, is_causal, self.dropout if self.training else 0.0)
         y = y.transpose(1, 2).contiguous().view(B, T, C)  # (B, T, H·D)
         return self.resid_dropout(self.c_proj(y))
@@ -141,8 +141,15 @@ class Block(nn.Module):
         self.ln_2 = nn.LayerNorm(config.d_model, eps=config.layer_norm_eps)
         self.mlp = MLP(config)
 
-    def forward(self, x: Tensor, kv_cache: KVCache | None, mask: Tensor | None, is_causal: bool) -> Tensor:
-        x = x + self.attn(self.ln_1(x), kv_cache, mask, is_causal)
+    def forward(
+        self,
+        x: Tensor,
+        kv_cache: KVCache | None,
+        mask: Tensor | None,
+        is_causal: bool,
+        cache_position: Tensor | None = None,
+    ) -> Tensor:
+        x = x + self.attn(self.ln_1(x), kv_cache, mask, is_causal, cache_position)
         return x + self.mlp(self.ln_2(x))
 
 
@@ -187,26 +194,28 @@ class GPT2Model(PretrainedMixin, GenerationMixin, nn.Module):
         attention_mask: Tensor | None = None,
         kv_cache: KVCache | None = None,
         position_ids: Tensor | None = None,
+        cache_position: Tensor | None = None,
     ) -> CausalLMOutput:
-        """Logits for each position; mean next-token loss when `labels` (aligned with input_ids) are given."""
+        """Logits for each position; mean next-token loss when `labels` (aligned with input_ids) are given.
+
+        `cache_position` (T,): the static-cache slots of the new tokens, which then also give their positions and
+        the mask (see `attention_inputs`); the compiled decode step passes it.
+        """
         B, T = input_ids.shape
-        past = past_length(kv_cache)
         check_forward_token_ids(input_ids, self.config.vocab_size)
-        check_attention_mask(attention_mask, input_ids, past)
-        if position_ids is None:
-            position_ids = position_ids_for(input_ids, past, attention_mask)  # (B|1, T)
+        past = past_length(kv_cache) if cache_position is None else 0  # cache slots are trusted, not read back
         if past + T > self.config.n_ctx:
             raise ValueError(
                 f"sequence of {past + T} tokens is longer than the model's n_ctx={self.config.n_ctx}; "
                 "crop the input (or the cache) to the last n_ctx tokens"
             )
-        S = kv_cache.max_seq_len if kv_cache is not None and kv_cache.is_static else past + T
-        mask = attention_mask_for(attention_mask, past, T, S, input_ids.device)
-        is_causal = is_causal_for(mask, past, T)
+        position_ids, mask, is_causal = attention_inputs(
+            input_ids, kv_cache, attention_mask, position_ids, cache_position
+        )
 
         x = self.drop(self.wte(input_ids) + self.wpe(position_ids))  # (B, T, C)
         for block in self.h:
-            x = block(x, kv_cache, mask, is_causal)
+            x = block(x, kv_cache, mask, is_causal, cache_position)
         logits = self.lm_head(self.ln_f(x))  # (B, T, vocab_size)
         loss = causal_lm_loss(logits, labels) if labels is not None else None
         return CausalLMOutput(logits=logits, loss=loss, kv_cache=kv_cache)

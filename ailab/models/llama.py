@@ -19,14 +19,7 @@ from torch import Tensor, nn
 
 from ailab.generation.kv_cache import KVCache
 from ailab.generation.mixin import GenerationMixin
-from ailab.models.attention import (
-    attention_mask_for,
-    check_attention_mask,
-    is_causal_for,
-    past_length,
-    position_ids_for,
-    sdpa_attention,
-)
+from ailab.models.attention import attention_inputs, sdpa_attention
 from ailab.models.config import ModelConfig, check_dropout, check_positive, check_token_id
 from ailab.models.outputs import CausalLMOutput, causal_lm_loss
 from ailab.models.pretrained import PretrainedMixin
@@ -177,7 +170,13 @@ class Attention(nn.Module):
         self.resid_dropout = nn.Dropout(config.dropout)
 
     def forward(
-        self, x: Tensor, rotary: tuple[Tensor, Tensor], kv_cache: KVCache | None, mask: Tensor | None, is_causal: bool
+        self,
+        x: Tensor,
+        rotary: tuple[Tensor, Tensor],
+        kv_cache: KVCache | None,
+        mask: Tensor | None,
+        is_causal: bool,
+        cache_position: Tensor | None = None,
     ) -> Tensor:
         B, T, C = x.size()
         q = self.q_proj(x).view(B, T, self.n_heads, self.head_dim).transpose(1, 2)  # (B, H, T, D)
@@ -185,7 +184,7 @@ class Attention(nn.Module):
         v = self.v_proj(x).view(B, T, self.n_kv_heads, self.head_dim).transpose(1, 2)
         q, k = apply_rotary(q, *rotary), apply_rotary(k, *rotary)
         if kv_cache is not None:
-            k, v = kv_cache.update(self.layer_idx, k, v)  # (B, H_kv, S, D)
+            k, v = kv_cache.update(self.layer_idx, k, v, cache_position)  # (B, H_kv, S, D)
         y = sdpa_attention(q, k, v, mask, is_causal, self.dropout if self.training else 0.0)
         y = y.transpose(1, 2).contiguous().view(B, T, self.n_heads * self.head_dim)  # (B, T, H·D)
         return self.resid_dropout(self.o_proj(y))
@@ -216,9 +215,15 @@ class Block(nn.Module):
         self.mlp = MLP(config)
 
     def forward(
-        self, x: Tensor, rotary: tuple[Tensor, Tensor], kv_cache: KVCache | None, mask: Tensor | None, is_causal: bool
+        self,
+        x: Tensor,
+        rotary: tuple[Tensor, Tensor],
+        kv_cache: KVCache | None,
+        mask: Tensor | None,
+        is_causal: bool,
+        cache_position: Tensor | None = None,
     ) -> Tensor:
-        x = x + self.self_attn(self.input_layernorm(x), rotary, kv_cache, mask, is_causal)
+        x = x + self.self_attn(self.input_layernorm(x), rotary, kv_cache, mask, is_causal, cache_position)
         return x + self.mlp(self.post_attention_layernorm(x))
 
 
@@ -261,22 +266,23 @@ class LlamaModel(PretrainedMixin, GenerationMixin, nn.Module):
         attention_mask: Tensor | None = None,
         kv_cache: KVCache | None = None,
         position_ids: Tensor | None = None,
+        cache_position: Tensor | None = None,
     ) -> CausalLMOutput:
-        """Logits for each position; mean next-token loss when `labels` (aligned with input_ids) are given."""
+        """Logits for each position; mean next-token loss when `labels` (aligned with input_ids) are given.
+
+        `cache_position` (T,): the static-cache slots of the new tokens, which then also give their positions and
+        the mask (see `attention_inputs`); the compiled decode step passes it.
+        """
         B, T = input_ids.shape
-        past = past_length(kv_cache)
         check_forward_token_ids(input_ids, self.config.vocab_size)
-        check_attention_mask(attention_mask, input_ids, past)
-        if position_ids is None:
-            position_ids = position_ids_for(input_ids, past, attention_mask)  # (B|1, T)
-        S = kv_cache.max_seq_len if kv_cache is not None and kv_cache.is_static else past + T
-        mask = attention_mask_for(attention_mask, past, T, S, input_ids.device)
-        is_causal = is_causal_for(mask, past, T)
+        position_ids, mask, is_causal = attention_inputs(
+            input_ids, kv_cache, attention_mask, position_ids, cache_position
+        )
         rotary = self.rotary(position_ids)  # cos, sin: (B|1, 1, T, head_dim)
 
         x = self.dropout(self.embed_tokens(input_ids))  # (B, T, C)
         for layer in self.layers:
-            x = layer(x, rotary, kv_cache, mask, is_causal)
+            x = layer(x, rotary, kv_cache, mask, is_causal, cache_position)
         logits = self.lm_head(self.norm(x))  # (B, T, vocab_size)
         loss = causal_lm_loss(logits, labels) if labels is not None else None
         return CausalLMOutput(logits=logits, loss=loss, kv_cache=kv_cache)

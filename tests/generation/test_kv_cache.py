@@ -58,6 +58,23 @@ def test_static_cache_writes_in_place_and_pads_with_zeros():
     assert cache.get_seq_length() == 5
 
 
+def test_static_cache_writes_the_slots_a_cache_position_tensor_names():
+    cache = StaticKVCache(max_batch_size=2, max_seq_len=8)
+    k1, v1 = _kv(T=3, seed=1)
+    K, V = cache.update(0, k1, v1, torch.arange(3))
+    buffer = cache.keys[0]
+    k2, v2 = _kv(T=1, seed=2)
+    K, V = cache.update(0, k2, v2, torch.tensor([5]))  # any slot: the caller owns the positions
+    assert cache.keys[0] is buffer and K.shape == (2, 3, 8, 5)
+    assert torch.equal(K[:, :, :3], k1) and torch.equal(V[:, :, 5:6], v2)
+    assert torch.all(K[:, :, 3:5] == 0) and torch.all(K[:, :, 6:] == 0)
+    assert cache.get_seq_length() == 0  # slot writes are not counted on the host
+    cache.crop(4)  # still zeroes every slot from 4 on
+    assert torch.all(cache.keys[0][:, :, 4:] == 0) and torch.equal(cache.keys[0][:, :, :3], k1)
+    with pytest.raises(ValueError, match="needs a StaticKVCache"):
+        DynamicKVCache().update(0, k1, v1, torch.arange(3))
+
+
 def test_static_cache_smaller_batch_dtype_and_errors():
     cache = StaticKVCache(max_batch_size=4, max_seq_len=4, dtype=torch.float64)
     k, v = _kv(B=2, T=3)
@@ -156,3 +173,29 @@ def test_mask_length_must_cover_cached_tokens(model):
     model(torch.zeros(1, 4, dtype=torch.long), kv_cache=cache)
     with pytest.raises(ValueError, match=r"\(1, 5\)"):
         model(torch.zeros(1, 1, dtype=torch.long), attention_mask=torch.ones(1, 1), kv_cache=cache)
+
+
+@torch.no_grad()
+def test_cache_position_path_equals_each_row_alone(model):
+    """Slots, positions and mask all from one tensor: a padded batch prefilled at slots 0..5, then one token at a
+    time at slot 6, 7, 8, with the padding mask covering every slot, gives each row's logits alone."""
+    g = torch.Generator().manual_seed(2)
+    short, long = torch.randint(0, 512, (1, 3), generator=g), torch.randint(0, 512, (1, 6), generator=g)
+    prompts = torch.cat([torch.cat([torch.zeros(1, 3, dtype=torch.long), short], dim=1), long])
+    mask = torch.ones(2, 12, dtype=torch.long)
+    mask[0, :3] = 0
+    new = torch.randint(0, 512, (2, 3), generator=g)
+    cache = StaticKVCache(max_batch_size=2, max_seq_len=12)
+    steps = [model(prompts, attention_mask=mask, kv_cache=cache, cache_position=torch.arange(6)).logits[:, -1:]]
+    input_pos = torch.tensor([6])
+    for t in range(3):
+        steps.append(model(new[:, t : t + 1], attention_mask=mask, kv_cache=cache, cache_position=input_pos).logits)
+        input_pos += 1
+    batched = torch.cat(steps, dim=1)
+    for row, prompt in enumerate([short, long]):
+        alone = model(torch.cat([prompt, new[row : row + 1]], dim=1)).logits[:, prompt.shape[1] - 1 :]
+        torch.testing.assert_close(batched[row : row + 1], alone, atol=1e-5, rtol=1e-5)
+    with pytest.raises(ValueError, match="needs a StaticKVCache"):
+        model(new[:, :1], kv_cache=DynamicKVCache(), cache_position=torch.tensor([0]))
+    with pytest.raises(ValueError, match="one slot per new token"):
+        model(new[:, :1], kv_cache=cache, cache_position=torch.tensor([0, 1]))

@@ -1,9 +1,11 @@
 """`ailab sample MODEL_DIR`: streams the prompt's continuation from a saved model (final or checkpoint directory)."""
 
+import torch
 import typer
 from typer.testing import CliRunner
 
 from ailab.generation import generate_text
+from ailab.models import build_model
 from stages.sample import sample
 
 from .conftest import make_model
@@ -71,3 +73,19 @@ def test_sample_prints_the_prompt_only_after_checking_the_options(bpe_tokenizer,
     assert refused.exit_code == 2 and refused.output.startswith("error: top_p must be in (0, 1]"), refused.output
     nothing_new = runner.invoke(app, [*common, "--max-new-tokens", "0"])
     assert nothing_new.exit_code == 0 and nothing_new.output == "The cat\n"
+
+
+def test_sample_compile_streams_the_uncompiled_greedy_text(bpe_tokenizer, tmp_path):
+    """--compile runs Inductor on the one-token step (a one-layer model keeps the compile short)."""
+    torch.manual_seed(0)
+    model = build_model(
+        "gpt2", vocab_size=bpe_tokenizer.vocab_size, n_ctx=64, n_layers=1, d_model=32, n_heads=2, eos_token_id=None
+    )
+    model.save_pretrained(tmp_path)
+    bpe_tokenizer.save(tmp_path)
+    args = ["sample", str(tmp_path), "--prompt", "The cat", "--max-new-tokens", "20", "--temperature", "0"]
+    eager = runner.invoke(app, [*args, "--device", "cpu"])
+    compiled = runner.invoke(app, [*args, "--device", "cpu", "--compile"])
+    assert eager.exit_code == 0 and compiled.exit_code == 0, compiled.output
+    assert len(eager.output) > len("The cat") + 5
+    assert compiled.output == eager.output

@@ -289,5 +289,7 @@ def test_training_data_with_an_id_outside_the_vocabulary_is_refused_before_it_re
     dataset = TokenWindows(64)
     dataset.data[5, 3] = 64  # the tiny model's ids are 0..63
     trainer = Trainer(tiny_model(), None, tiny_config(tmp_path, max_steps=30), dataset, callbacks=[])
-    with pytest.raises(ValueError, match=r"token id 64 in the training data is outside .*vocab_size=64.*re-run prepare"):
+    with pytest.raises(
+        ValueError, match=r"token id 64 in the training data is outside .*vocab_size=64.*re-run prepare"
+    ):
         trainer.train()
