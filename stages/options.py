@@ -105,7 +105,8 @@ def _show_warning(message, category, filename, lineno, file=None, line=None) -> 
 def reports_errors(command: F) -> F:
     """Run a command under the error contract (see the module docstring); adds its `--debug` option.
 
-    Library warnings print as one `warning: ...` line each.
+    Library warnings print as one `warning: ...` line each; deprecation notices are for developers and stay hidden
+    (shown with `--debug`).
     """
     signature = inspect.signature(command, eval_str=True)
     debug_param = inspect.Parameter("debug", inspect.Parameter.KEYWORD_ONLY, default=False, annotation=DebugOption)
@@ -117,6 +118,7 @@ def reports_errors(command: F) -> F:
             with warnings.catch_warnings():
                 if not debug_enabled():
                     warnings.showwarning = _show_warning
+                    warnings.simplefilter("ignore", DeprecationWarning)  # libraries' notes to developers, not users
                 return command(*args, **kwargs)
         except USER_ERRORS + FAULTS as err:
             if debug_enabled():
