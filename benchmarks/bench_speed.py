@@ -13,11 +13,15 @@ One section per hot loop, picked with `--sections`, each printing a Markdown tab
   `torch.cuda.set_sync_debug_mode("warn")` and the host syncs of a 1-token and an N-token generation are counted:
   equal counts mean no per-token sync.
 
-Further sections (the training step) register in `SECTIONS`.
+- `train`: training tokens/s and MFU of one optimizer step (forward, backward, AdamW; fused AdamW on CUDA) for each
+  `--train-models` at `--train-batch` x `--train-ctx`, eager and compiled, ailab against transformers on the same
+  weights, in `--dtype` autocast; timed steps alternate between the two (bench_models.py's method), medians reported.
+  MFU uses the card's dense bf16 peak from ailab's table (none on the CPU).
 
     python benchmarks/bench_speed.py                                   # every model, batch 1 and 32
     python benchmarks/bench_speed.py --models default --new-tokens 32  # the CPU check: a few minutes on 2 cores
     python benchmarks/bench_speed.py --device cuda --sync-debug        # bf16, CUDA graphs, host syncs counted
+    python benchmarks/bench_speed.py --sections train --train-models default --train-ctx 128   # CPU training check
 """
 
 from __future__ import annotations
@@ -180,7 +184,60 @@ def decode_section(args: argparse.Namespace, device: torch.device, dtype: torch.
                 print(f"|  | host syncs: 1 token {one}, {args.new_tokens} tokens {many} |  |  |  |  |  |  |")
 
 
-SECTIONS: dict[str, Callable[[argparse.Namespace, torch.device, torch.dtype], None]] = {"decode": decode_section}
+def train_section(args: argparse.Namespace, device: torch.device, dtype: torch.dtype) -> None:
+    """The training table: every model, eager and compiled, ailab against transformers."""
+    import statistics
+
+    from bench_models import make_step
+
+    from ailab.models.hf import to_hf
+    from ailab.trainers.throughput import peak_bf16_flops
+
+    tokens = args.train_batch * args.train_ctx
+    peak = peak_bf16_flops(device)
+    print(f"\n## train: one optimizer step, batch {args.train_batch} x ctx {args.train_ctx}, {dtype} autocast\n")
+    columns = ["model", "compiled", "ailab tokens/s", "transformers tokens/s", "ailab / transformers", "ailab MFU"]
+    print("| " + " | ".join([*columns, "transformers MFU"]) + " |")
+    print("|---|---|---:|---:|---:|---:|---:|")
+    for name in args.train_models:
+        arch, fields = MODELS[name]()
+        fields = dict(fields, n_ctx=args.train_ctx, dropout=0.0, bos_token_id=None, eos_token_id=None)
+        for compiled in (False, True):
+            torch._dynamo.reset()
+            torch.manual_seed(0)
+            ours = build_model(arch, **fields).to(device).train()
+            theirs = to_hf(ours).to(device).train()
+            theirs.config.use_cache = False
+            options = argparse.Namespace(
+                compile=compiled, bf16=dtype == torch.bfloat16, fused_adamw=device.type == "cuda"
+            )
+            steps = {"ailab": make_step(ours, options, device), "transformers": make_step(theirs, options, device)}
+            x = torch.randint(0, ours.config.vocab_size, (args.train_batch, args.train_ctx), device=device)
+            for step in steps.values():  # warm-up (and compilation), untimed
+                for _ in range(3):
+                    step(x)
+            seconds: dict[str, list[float]] = {runner: [] for runner in steps}
+            for r in range(args.repeats * 3):
+                for runner in list(steps) if r % 2 == 0 else list(steps)[::-1]:
+                    sync(device)
+                    start = time.perf_counter()
+                    steps[runner](x)
+                    sync(device)
+                    seconds[runner].append(time.perf_counter() - start)
+            rates = {runner: tokens / statistics.median(times) for runner, times in seconds.items()}
+            flops = ours.flops_per_token(args.train_ctx)
+            mfu = {r: f"{100 * rate * flops / peak:.1f}%" if peak else "-" for r, rate in rates.items()}
+            print(
+                f"| {name} | {compiled} | {rates['ailab']:,.0f} | {rates['transformers']:,.0f} | "
+                f"{rates['ailab'] / rates['transformers']:.2f}x | {mfu['ailab']} | {mfu['transformers']} |",
+                flush=True,
+            )
+
+
+SECTIONS: dict[str, Callable[[argparse.Namespace, torch.device, torch.dtype], None]] = {
+    "decode": decode_section,
+    "train": train_section,
+}
 
 
 def main() -> None:
@@ -195,6 +252,9 @@ def main() -> None:
     parser.add_argument("--prompt-len", type=int, default=16)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--sync-debug", action="store_true", help="CUDA: count host syncs of the compiled decode")
+    parser.add_argument("--train-models", nargs="+", default=["gpt2-12x768"], choices=list(MODELS))
+    parser.add_argument("--train-batch", type=int, default=16)
+    parser.add_argument("--train-ctx", type=int, default=1024)
     args = parser.parse_args()
     transformers.utils.logging.disable_progress_bar()
     transformers.utils.logging.set_verbosity_error()
