@@ -11,7 +11,7 @@ One section per hot loop, picked with `--sections`, each printing a Markdown tab
   the best of `--repeats`, runners taking turns so that load on the machine hits them alike. Compilation happens in a
   warm-up of both lengths, untimed. With `--sync-debug` (CUDA) the compiled ailab run is repeated under
   `torch.cuda.set_sync_debug_mode("warn")` and the host syncs of a 1-token and an N-token generation are counted:
-  equal counts mean no per-token sync.
+  equal counts mean no per-token sync; the train section likewise counts the `Trainer`'s syncs over 4 and 8 steps.
 
 - `train`: training tokens/s and MFU of one optimizer step (forward, backward, AdamW; fused AdamW on CUDA) for each
   `--train-models` at `--train-batch` x `--train-ctx`, eager and compiled, ailab against transformers on the same
@@ -184,6 +184,25 @@ def decode_section(args: argparse.Namespace, device: torch.device, dtype: torch.
                 print(f"|  | host syncs: 1 token {one}, {args.new_tokens} tokens {many} |  |  |  |  |  |  |")
 
 
+def trainer_host_syncs(arch: str, fields: dict[str, Any], args: argparse.Namespace, device: torch.device) -> str:
+    """Host syncs of `Trainer.train` for N and 2N steps logged once at the end: equal counts = none per step."""
+    from ailab.trainers import Trainer, TrainingConfig
+
+    data = torch.randint(0, fields["vocab_size"], (64, args.train_ctx))
+    windows = [{"input_ids": row, "labels": row} for row in data]
+    counts = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for steps in (4, 8):
+            model = build_model(arch, **fields)
+            config = TrainingConfig(
+                output_dir=tmp, max_steps=steps, warmup_steps=1, train_batch_size=args.train_batch,
+                logging_steps=steps, device=str(device), mixed_precision="bf16" if device.type == "cuda" else "no",
+            )  # fmt: skip
+            trainer = Trainer(model, None, config, windows, callbacks=[])
+            counts.append(count_host_syncs(trainer.train))
+    return f"Trainer host syncs: 4 steps {counts[0]}, 8 steps {counts[1]}"
+
+
 def train_section(args: argparse.Namespace, device: torch.device, dtype: torch.dtype) -> None:
     """The training table: every model, eager and compiled, ailab against transformers."""
     import statistics
@@ -232,6 +251,8 @@ def train_section(args: argparse.Namespace, device: torch.device, dtype: torch.d
                 f"{rates['ailab'] / rates['transformers']:.2f}x | {mfu['ailab']} | {mfu['transformers']} |",
                 flush=True,
             )
+        if args.sync_debug and device.type == "cuda":
+            print(f"|  | {trainer_host_syncs(arch, fields, args, device)} |  |  |  |  |  |", flush=True)
 
 
 SECTIONS: dict[str, Callable[[argparse.Namespace, torch.device, torch.dtype], None]] = {
