@@ -1,0 +1,1 @@
+"""What the stages share: typed params from params.yaml, MLflow tracking, paths."""
