@@ -25,7 +25,7 @@ from pipeline.params import ParamsError
 ParamsOption = Annotated[
     Path,
     typer.Option(
-        "--params", help="The pipeline's params file (one section per concern; see README).", show_default=True
+        "--params", help="The pipeline's params file (one section per concern: docs/pipeline.md).", show_default=True
     ),
 ]
 DeviceOption = Annotated[
