@@ -31,6 +31,7 @@ from ailab.trainers import Trainer, TrainerCallback, TrainingConfig
 from ailab.trainers.optim import build_optimizer
 from ailab.trainers.precision import autocast_context, resolve_mixed_precision
 from ailab.trainers.sampler import ShuffledBatchSampler, collate
+from ailab.trainers.step_metrics import StepMetrics
 from ailab.trainers.throughput import peak_bf16_flops
 
 
@@ -135,7 +136,7 @@ def trainer_step_seconds(
         trainer = Trainer(GPT2Model(size.config), None, args, dataset, callbacks=[clock])
         trainer.train()
         start = time.perf_counter()
-        trainer._save_checkpoint()
+        trainer._save_checkpoint(StepMetrics(trainer.device, trainer.state.global_step))
         save_seconds = time.perf_counter() - start
     return median_steps(clock.times[warmup - 1 :]), save_seconds
 
