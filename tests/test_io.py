@@ -1,17 +1,17 @@
 """Atomic outputs: a failure mid-write never replaces a good file or directory."""
 
-import errno
 import os
 import resource
 import signal
 import stat
 import subprocess
+import sys
+from collections.abc import Callable
 
 import pytest
 
 from ailab.io import (
     atomic_directory,
-    atomic_write_bytes,
     atomic_write_json,
     atomic_write_text,
     remove_stale_temporaries,
@@ -82,26 +82,53 @@ def test_stale_temporaries_of_dead_writers_go_and_a_live_writers_stay(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["corpus", "metrics.json", live.name])
 
 
-@pytest.fixture
-def file_size_limit():
-    """Lower this process's file size limit (writes past it fail with EFBIG, as on a full disk), then restore it."""
-    soft, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
-    handler = signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
-    resource.setrlimit(resource.RLIMIT_FSIZE, (4096, hard))
-    yield 4096
-    resource.setrlimit(resource.RLIMIT_FSIZE, (soft, hard))
-    signal.signal(signal.SIGXFSZ, handler)
+def file_size_limit(limit: int) -> Callable[[], None]:
+    """A `preexec_fn` after which the child's writes past `limit` bytes fail with EFBIG, as at the end of a full disk.
+
+    Only ever in a child: a lowered limit in pytest itself would cut off its own log once that passes `limit`.
+    """
+
+    def lower_limit() -> None:
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, resource.RLIM_INFINITY))
+
+    return lower_limit
 
 
-def test_a_write_that_fills_the_disk_names_the_file_and_keeps_the_old_one(tmp_path, file_size_limit):
+FULL_DISK_CHILD = """
+import errno, os, sys
+from pathlib import Path
+from ailab.io import atomic_directory, atomic_write_bytes
+
+folder, limit = Path(sys.argv[1]), int(sys.argv[2])
+target = folder / "model.safetensors"
+atomic_write_bytes(target, b"good")
+try:
+    atomic_write_bytes(target, b"x" * (2 * limit))
+except OSError as error:
+    print(errno.errorcode[error.errno], error.filename)
+try:
+    with atomic_directory(folder / "checkpoint-2") as tmp:
+        atomic_write_bytes(tmp / "training_state.pt", b"x" * (2 * limit))
+except OSError as error:
+    print(errno.errorcode[error.errno], error.filename)
+"""
+
+
+def test_a_write_that_fills_the_disk_names_the_file_and_keeps_the_old_one(tmp_path):
+    limit = 4096
+    child = subprocess.run(
+        [sys.executable, "-c", FULL_DISK_CHILD, str(tmp_path), str(limit)],
+        capture_output=True,
+        text=True,
+        preexec_fn=file_size_limit(limit),
+        check=True,
+    )
     target = tmp_path / "model.safetensors"
-    atomic_write_bytes(target, b"good")
-    with pytest.raises(OSError) as caught:
-        atomic_write_bytes(target, b"x" * (2 * file_size_limit))
-    assert caught.value.errno == errno.EFBIG and caught.value.filename == str(target)
-    with pytest.raises(OSError) as caught, atomic_directory(tmp_path / "checkpoint-2") as tmp:
-        atomic_write_bytes(tmp / "training_state.pt", b"x" * (2 * file_size_limit))
-    assert caught.value.filename == str(tmp_path / "checkpoint-2" / "training_state.pt")  # the final path, not tmp
+    assert child.stdout.splitlines() == [
+        f"EFBIG {target}",
+        f"EFBIG {tmp_path / 'checkpoint-2' / 'training_state.pt'}",  # the final path, not the temporary one
+    ]
     assert target.read_bytes() == b"good" and os.listdir(tmp_path) == ["model.safetensors"]
 
 

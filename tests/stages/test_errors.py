@@ -7,9 +7,7 @@ from __future__ import annotations
 import hashlib
 import os
 import pickle
-import resource
 import shutil
-import signal
 import subprocess
 import sys
 import time
@@ -22,7 +20,7 @@ from pipeline.params import load_params
 from pipeline.paths import PipelinePaths
 from stages.train import build_trainer, training_lock
 from tests.stages.test_train import PARAMS, make_pipeline
-from tests.test_io import dead_pid
+from tests.test_io import dead_pid, file_size_limit
 from tests.trainers.test_checkpoint import Payload, truncate
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -238,12 +236,8 @@ def test_a_full_disk_mid_save_is_named_and_keeps_the_previous_checkpoints(tmp_pa
     limit = (state_size + weights_size) // 2  # the weights still fit, the optimizer state does not
     assert weights_size < limit < state_size and limit > 2 * 2**20, (weights_size, state_size)
 
-    def file_size_limit() -> None:  # a write past `limit` bytes fails with EFBIG, as at the end of a full disk
-        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
-        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, resource.RLIM_INFINITY))
-
     before = hashes(*checkpoints(root).glob("checkpoint-*"))
-    result = ailab(root, "train", "--device", "cpu", preexec_fn=file_size_limit)
+    result = ailab(root, "train", "--device", "cpu", preexec_fn=file_size_limit(limit))
     assert_clean_error(result, 1, "outputs/checkpoints/checkpoint-6/training_state.pt", "File too large")
     assert hashes(*checkpoints(root).glob("checkpoint-*")) == before  # 2 and 4 as they were, nothing of 6
     assert not list(checkpoints(root).glob(".*"))  # no temporary left
